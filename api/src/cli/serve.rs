@@ -1,0 +1,58 @@
+//! `panorama serve`: open the database, migrate it, and serve until SIGINT or SIGTERM.
+
+use std::sync::Arc;
+
+use anyhow::Context;
+use store::Store;
+
+use super::ServeArgs;
+use crate::http::{AppState, Config, app};
+
+/// Connections in the database pool.
+const POOL_SIZE: u32 = 16;
+
+pub async fn serve(args: ServeArgs) -> anyhow::Result<()> {
+    let state = open_state(&args).await?;
+    let listener = tokio::net::TcpListener::bind(args.listen)
+        .await
+        .with_context(|| format!("cannot listen on {}", args.listen))?;
+    tracing::info!(address = %args.listen, base = "/fhir", "panorama is serving");
+    axum::serve(listener, app(state)).with_graceful_shutdown(shutdown_signal()).await?;
+    tracing::info!("panorama stopped");
+    Ok(())
+}
+
+/// The store, migrated, and the configuration every handler sees.
+pub(crate) async fn open_state(args: &ServeArgs) -> anyhow::Result<AppState> {
+    let url = args.database.url()?;
+    let store = Store::open(&url, POOL_SIZE).await.context("cannot open the database")?;
+    store.migrate().await.context("cannot migrate the database")?;
+    tracing::info!(backend = ?store.backend(), "database ready");
+    let config = Config {
+        max_body_bytes: args.max_body_mib * 1024 * 1024,
+        public_base: args.public_base.clone(),
+    };
+    Ok(AppState { store: Arc::new(store), config: Arc::new(config) })
+}
+
+async fn shutdown_signal() {
+    let interrupt = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        () = interrupt => {},
+        () = terminate => {},
+    }
+    tracing::info!("shutting down");
+}

@@ -1,0 +1,86 @@
+//! The HTTP application: state, routes, and the middleware every request passes through.
+
+mod bundles;
+mod capability;
+mod errors;
+mod format;
+mod health;
+mod interactions;
+mod openapi;
+mod request;
+mod respond;
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::Router;
+use axum::extract::{DefaultBodyLimit, MatchedPath, Request};
+use axum::middleware;
+use store::Store;
+use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
+use tower_http::trace::TraceLayer;
+
+pub use openapi::openapi_json;
+
+/// What the server was started with.
+#[derive(Debug, Clone)]
+pub struct Config {
+    /// The largest request body accepted, in bytes.
+    pub max_body_bytes: usize,
+    /// The base URL clients see (`http://host:port/fhir`), when not taken from `Host`.
+    pub public_base: Option<String>,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Config { max_body_bytes: 32 * 1024 * 1024, public_base: None }
+    }
+}
+
+/// Shared by every handler.
+#[derive(Clone)]
+pub struct AppState {
+    pub store: Arc<Store>,
+    pub config: Arc<Config>,
+}
+
+/// The whole application: the FHIR API under `/fhir`, health, OpenAPI and its docs page.
+pub fn app(state: AppState) -> Router {
+    let max_body = state.config.max_body_bytes;
+    let (fhir, api_doc) = openapi::router().split_for_parts();
+
+    Router::new()
+        .merge(fhir)
+        .merge(openapi::docs(api_doc))
+        .fallback(errors::no_route)
+        .with_state(state)
+        .layer(middleware::from_fn(errors::outcome_for_bare_errors))
+        .layer(DefaultBodyLimit::max(max_body))
+        .layer(
+            TraceLayer::new_for_http()
+                .make_span_with(request_span)
+                .on_request(())
+                .on_response(log_response),
+        )
+        .layer(PropagateRequestIdLayer::x_request_id())
+        .layer(SetRequestIdLayer::x_request_id(MakeRequestUuid))
+}
+
+/// One span per request, with the route's pattern only: a concrete path or query holds ids and
+/// search values, which are health data.
+fn request_span(request: &Request) -> tracing::Span {
+    let route = request.extensions().get::<MatchedPath>().map_or("unmatched", |p| p.as_str());
+    let request_id =
+        request.headers().get("x-request-id").and_then(|v| v.to_str().ok()).unwrap_or("-");
+    tracing::info_span!("http.request", method = %request.method(), route, request_id)
+}
+
+fn log_response(response: &axum::response::Response, latency: Duration, _span: &tracing::Span) {
+    let status = response.status().as_u16();
+    let micros = latency.as_micros() as u64;
+    if response.status().is_server_error() {
+        tracing::error!(status, micros, "request failed");
+    } else {
+        tracing::debug!(status, micros, "request done");
+    }
+}

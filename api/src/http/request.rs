@@ -1,0 +1,129 @@
+//! Reading what a request asks for: its query parameters, conditional headers, `Prefer`, the
+//! response format, and a body in a media type the server reads.
+
+use axum::body::Bytes;
+use axum::extract::{FromRequest, FromRequestParts, Request};
+use axum::http::request::Parts;
+use axum::http::{HeaderMap, header};
+use domain::interaction::{Params, parse_query};
+use domain::outcome::IssueType;
+use domain::{Error, ErrorKind, VersionId};
+
+use super::AppState;
+use super::errors::ApiError;
+use super::format::{BodyKind, Format, body_kind};
+
+/// What a client prefers back from a write (`Prefer: return=...`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub(crate) enum Return {
+    Minimal,
+    #[default]
+    Representation,
+    OperationOutcome,
+}
+
+/// Everything but the body of a FHIR request.
+#[derive(Debug, Clone)]
+pub(crate) struct FhirRequest {
+    pub(crate) params: Params,
+    pub(crate) format: Format,
+    pub(crate) prefer_return: Return,
+    pub(crate) strict: bool,
+    pub(crate) base: String,
+    /// The request path below the FHIR base, e.g. `/Patient/_history`.
+    pub(crate) path: String,
+    pub(crate) headers: HeaderMap,
+}
+
+impl FhirRequest {
+    pub(crate) fn header(&self, name: &str) -> Option<&str> {
+        self.headers.get(name).and_then(|v| v.to_str().ok())
+    }
+
+    /// `If-Match`, read as a version ETag.
+    pub(crate) fn if_match(&self) -> Result<Option<VersionId>, Error> {
+        match self.header("if-match") {
+            None => Ok(None),
+            Some(raw) => VersionId::parse_etag(raw)
+                .map(Some)
+                .ok_or_else(|| Error::bad_request("If-Match is not a version ETag such as W/\"1\"")),
+        }
+    }
+}
+
+impl FromRequestParts<AppState> for FhirRequest {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
+        let params = parse_query(parts.uri.query().unwrap_or(""));
+        let format = Format::negotiate(&parts.headers, &params)?;
+        let prefer = parts.headers.get("prefer").and_then(|v| v.to_str().ok()).unwrap_or("");
+        let base = match &state.config.public_base {
+            Some(base) => base.clone(),
+            None => base_from_host(&parts.headers),
+        };
+        Ok(FhirRequest {
+            params,
+            format,
+            prefer_return: prefer_return(prefer),
+            strict: prefer.contains("handling=strict"),
+            base,
+            path: parts.uri.path().strip_prefix("/fhir").unwrap_or("").to_owned(),
+            headers: parts.headers.clone(),
+        })
+    }
+}
+
+fn base_from_host(headers: &HeaderMap) -> String {
+    let host = headers.get(header::HOST).and_then(|v| v.to_str().ok()).unwrap_or("localhost");
+    // A Host header is client input: keep it only when it looks like a host name and port.
+    let plausible = host.chars().all(|c| c.is_ascii_alphanumeric() || ".-:[]".contains(c));
+    let host = if plausible && !host.is_empty() { host } else { "localhost" };
+    format!("http://{host}/fhir")
+}
+
+fn prefer_return(prefer: &str) -> Return {
+    for part in prefer.split([',', ';']).map(str::trim) {
+        match part {
+            "return=minimal" => return Return::Minimal,
+            "return=OperationOutcome" => return Return::OperationOutcome,
+            "return=representation" => return Return::Representation,
+            _ => {}
+        }
+    }
+    Return::default()
+}
+
+/// A request body in a media type the server reads, within the size limit.
+pub(crate) struct FhirBody {
+    pub(crate) kind: BodyKind,
+    pub(crate) bytes: Bytes,
+}
+
+impl FromRequest<AppState> for FhirBody {
+    type Rejection = ApiError;
+
+    async fn from_request(request: Request, state: &AppState) -> Result<Self, ApiError> {
+        let kind = body_kind(request.headers())?;
+        let bytes = Bytes::from_request(request, state).await.map_err(|rejection| {
+            if rejection.status() == axum::http::StatusCode::PAYLOAD_TOO_LARGE {
+                Error::new(ErrorKind::PayloadTooLarge, IssueType::TooCostly, "the body is too large")
+            } else {
+                Error::bad_request("the body could not be read")
+            }
+        })?;
+        Ok(FhirBody { kind, bytes })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn prefer_return_reads_each_form() {
+        assert_eq!(prefer_return(""), Return::Representation);
+        assert_eq!(prefer_return("return=minimal"), Return::Minimal);
+        assert_eq!(prefer_return("handling=strict, return=OperationOutcome"), Return::OperationOutcome);
+    }
+}

@@ -1,0 +1,41 @@
+//! The `panorama` binary: parses the command line and runs the chosen subcommand.
+
+use std::process::ExitCode;
+
+use api::cli::{Cli, Command, LogFormat};
+use clap::Parser;
+use tracing_subscriber::EnvFilter;
+
+#[tokio::main]
+async fn main() -> ExitCode {
+    let cli = Cli::parse();
+    init_logging(cli.log_format);
+    let result = match cli.command {
+        Command::Serve(args) => api::cli::serve(args).await,
+        Command::Migrate(args) => migrate(args).await,
+        Command::Load(_) => Err(anyhow::anyhow!("load is not available yet")),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(error) => {
+            eprintln!("panorama: {error:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+async fn migrate(args: api::cli::DatabaseArgs) -> anyhow::Result<()> {
+    let store = store::Store::open(&args.url()?, 1).await?;
+    store.migrate().await?;
+    println!("migrations applied");
+    Ok(())
+}
+
+fn init_logging(format: LogFormat) {
+    let filter = EnvFilter::try_from_env("PANORAMA_LOG").unwrap_or_else(|_| EnvFilter::new("info"));
+    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
+    match format {
+        LogFormat::Text => builder.init(),
+        LogFormat::Json => builder.json().init(),
+    }
+}

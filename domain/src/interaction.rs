@@ -1,0 +1,145 @@
+//! The FHIR RESTful interactions, as one enum that HTTP requests and Bundle entries both become.
+
+use serde_json::Value;
+
+use crate::resource::Resource;
+use crate::{Error, ResourceId, ResourceType, Result, VersionId};
+
+/// Search or condition parameters as `(name, value)` pairs, in the order sent.
+pub type Params = Vec<(String, String)>;
+
+/// A patch document, in one of the two formats R4 defines for JSON.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Patch {
+    /// RFC 6902 JSON Patch (`application/json-patch+json`).
+    Json(Value),
+    /// FHIRPath Patch: a Parameters resource.
+    FhirPath(Value),
+}
+
+/// One interaction to carry out.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Interaction {
+    Read { resource_type: ResourceType, id: ResourceId },
+    VRead { resource_type: ResourceType, id: ResourceId, version: VersionId },
+    Create { resource: Resource, if_none_exist: Option<Params> },
+    Update { id: ResourceId, resource: Resource, if_match: Option<VersionId> },
+    ConditionalUpdate { conditions: Params, resource: Resource, if_match: Option<VersionId> },
+    Patch { resource_type: ResourceType, id: ResourceId, patch: Patch, if_match: Option<VersionId> },
+    Delete { resource_type: ResourceType, id: ResourceId },
+    ConditionalDelete { resource_type: ResourceType, conditions: Params },
+    Search { resource_type: Option<ResourceType>, params: Params },
+    History { resource_type: Option<ResourceType>, id: Option<ResourceId>, params: Params },
+}
+
+impl Interaction {
+    /// Whether this interaction changes the store.
+    pub fn is_write(&self) -> bool {
+        !matches!(
+            self,
+            Interaction::Read { .. }
+                | Interaction::VRead { .. }
+                | Interaction::Search { .. }
+                | Interaction::History { .. }
+        )
+    }
+}
+
+/// What a relative request URL (`Patient/1/_history/2`, `Observation?code=x`) addresses.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Target {
+    System { params: Params },
+    SystemHistory { params: Params },
+    Type { resource_type: ResourceType, params: Params },
+    TypeHistory { resource_type: ResourceType, params: Params },
+    Instance { resource_type: ResourceType, id: ResourceId },
+    InstanceHistory { resource_type: ResourceType, id: ResourceId, params: Params },
+    Version { resource_type: ResourceType, id: ResourceId, version: VersionId },
+}
+
+impl Target {
+    /// Parses a URL relative to the FHIR base; a leading `/` is allowed.
+    pub fn parse(url: &str) -> Result<Self> {
+        let (path, query) = url.split_once('?').unwrap_or((url, ""));
+        let params = parse_query(query);
+        let segments: Vec<&str> = path.trim_matches('/').split('/').filter(|s| !s.is_empty()).collect();
+        let type_of = |name: &str| {
+            ResourceType::parse(name)
+                .ok_or_else(|| Error::not_found("the URL names no R4 resource type"))
+        };
+        let id_of = |raw: &str| {
+            ResourceId::parse(raw).ok_or_else(|| Error::bad_request("the URL holds an invalid id"))
+        };
+        if segments.iter().any(|s| s.starts_with('$')) {
+            return Err(Error::not_supported("operations are not supported in this request"));
+        }
+        Ok(match segments.as_slice() {
+            [] => Target::System { params },
+            ["_history"] => Target::SystemHistory { params },
+            [t] => Target::Type { resource_type: type_of(t)?, params },
+            [t, "_history"] => Target::TypeHistory { resource_type: type_of(t)?, params },
+            [t, id] => Target::Instance { resource_type: type_of(t)?, id: id_of(id)? },
+            [t, id, "_history"] => {
+                Target::InstanceHistory { resource_type: type_of(t)?, id: id_of(id)?, params }
+            }
+            [t, id, "_history", v] => Target::Version {
+                resource_type: type_of(t)?,
+                id: id_of(id)?,
+                version: VersionId::parse(v)
+                    .ok_or_else(|| Error::bad_request("the URL holds an invalid version id"))?,
+            },
+            _ => return Err(Error::not_found("the URL addresses nothing this server serves")),
+        })
+    }
+}
+
+/// Decodes a query string into pairs (`+` is a space, `%xx` escapes are decoded).
+pub fn parse_query(query: &str) -> Params {
+    url::form_urlencoded::parse(query.as_bytes()).into_owned().collect()
+}
+
+/// Reads an `If-None-Exist` condition, with or without a leading `Type?`.
+pub fn parse_condition(raw: &str) -> Params {
+    let query = raw.split_once('?').map_or(raw, |(_, q)| q);
+    parse_query(query)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn patient() -> ResourceType {
+        ResourceType::parse("Patient").unwrap()
+    }
+
+    #[test]
+    fn relative_urls_address_the_right_level() {
+        assert!(matches!(Target::parse("").unwrap(), Target::System { .. }));
+        assert!(matches!(Target::parse("_history").unwrap(), Target::SystemHistory { .. }));
+        assert_eq!(
+            Target::parse("Patient?identifier=a%7Cb").unwrap(),
+            Target::Type { resource_type: patient(), params: vec![("identifier".into(), "a|b".into())] }
+        );
+        assert!(matches!(Target::parse("/Patient/1").unwrap(), Target::Instance { .. }));
+        assert!(matches!(
+            Target::parse("Patient/1/_history/2").unwrap(),
+            Target::Version { version: VersionId(2), .. }
+        ));
+    }
+
+    #[test]
+    fn bad_urls_are_refused() {
+        assert!(Target::parse("Nope/1").is_err());
+        assert!(Target::parse("Patient/..%2Fx/_history/x").is_err());
+        assert!(Target::parse("Patient/1/_history/x").is_err());
+        assert!(Target::parse("Patient/1/2/3/4").is_err());
+        assert!(Target::parse("ValueSet/$lookup").is_err());
+    }
+
+    #[test]
+    fn conditions_read_with_or_without_their_type() {
+        let expected = vec![("identifier".to_string(), "s|v".to_string())];
+        assert_eq!(parse_condition("identifier=s|v"), expected);
+        assert_eq!(parse_condition("Patient?identifier=s|v"), expected);
+    }
+}

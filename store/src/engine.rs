@@ -1,0 +1,327 @@
+//! The FHIR interactions on top of the rows: read, vread, create, update, patch, delete, their
+//! conditional forms, search and history. Writes run in one database transaction each.
+
+use chrono::Utc;
+use domain::interaction::{Interaction, Params, Patch};
+use domain::outcome::IssueType;
+use domain::{Error, ErrorKind, Resource, ResourceId, ResourceType, VersionId};
+use sea_orm::ConnectionTrait;
+
+use crate::db::{Backend, WriteTx};
+use crate::history::HistoryPage;
+use crate::rows::{self, StoredMethod, Version};
+use crate::{Store, index, query};
+
+/// What an interaction produced.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Outcome {
+    /// A resource version: read, vread, or the result of a write (`created` for 201).
+    Resource { version: Version, created: bool },
+    /// A conditional create found its match: 200 with that resource, nothing written.
+    Existing { version: Version },
+    /// A delete: the deletion version, or none when there was nothing to delete.
+    Deleted { version: Option<Version> },
+    Search(SearchPage),
+    History(HistoryPage),
+}
+
+/// One page of search results.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SearchPage {
+    pub matches: Vec<Version>,
+    pub total: Option<u64>,
+    pub next_offset: Option<u64>,
+    /// Parameters the server ignored (reported under lenient handling).
+    pub ignored: Vec<String>,
+}
+
+impl Store {
+    /// Carries out one interaction.
+    pub async fn execute(&self, interaction: Interaction) -> Result<Outcome, Error> {
+        if !interaction.is_write() {
+            return read_interaction(&self.db, self.backend, interaction).await;
+        }
+        let mut tx = self.begin_write().await?;
+        let outcome = write_interaction(&mut tx, interaction, None).await?;
+        tx.commit().await?;
+        Ok(outcome)
+    }
+
+    /// The body and version of a resource's current version: the hot path of a read.
+    pub async fn read_current(
+        &self,
+        resource_type: ResourceType,
+        id: &ResourceId,
+    ) -> Result<(VersionId, chrono::DateTime<Utc>, Vec<u8>), Error> {
+        match rows::current_body(&self.db, self.backend, resource_type, id).await? {
+            None => Err(not_found(resource_type)),
+            Some((_, _, None)) => Err(gone(resource_type)),
+            Some((version, micros, Some(body))) => {
+                let at = chrono::DateTime::from_timestamp_micros(micros)
+                    .ok_or_else(|| Error::internal("stored row with an invalid time"))?;
+                Ok((version, at, body))
+            }
+        }
+    }
+}
+
+/// Reads run on any connection: the pool, or a transaction that must see its own writes.
+pub(crate) async fn read_interaction(
+    conn: &impl ConnectionTrait,
+    backend: Backend,
+    interaction: Interaction,
+) -> Result<Outcome, Error> {
+    match interaction {
+        Interaction::Read { resource_type, id } => {
+            let version = rows::current(conn, backend, resource_type, &id).await?;
+            let version = version.ok_or_else(|| not_found(resource_type))?;
+            if version.is_deleted() {
+                return Err(gone(resource_type));
+            }
+            Ok(Outcome::Resource { version, created: false })
+        }
+        Interaction::VRead { resource_type, id, version } => {
+            let found = rows::version(conn, backend, resource_type, &id, version).await?;
+            let found = found.ok_or_else(|| not_found(resource_type))?;
+            if found.is_deleted() {
+                return Err(gone(resource_type));
+            }
+            Ok(Outcome::Resource { version: found, created: false })
+        }
+        Interaction::Search { resource_type, params } => {
+            query::search(conn, backend, resource_type, &params).await.map(Outcome::Search)
+        }
+        Interaction::History { .. } => Err(Error::internal("history runs through Store::history")),
+        _ => Err(Error::internal("a write reached the read path")),
+    }
+}
+
+/// Carries out a write inside `tx`. `assigned_id` is the id a transaction chose in advance for
+/// a create, so that references to it could be rewritten before it was written.
+pub(crate) async fn write_interaction(
+    tx: &mut WriteTx<'_>,
+    interaction: Interaction,
+    assigned_id: Option<ResourceId>,
+) -> Result<Outcome, Error> {
+    match interaction {
+        Interaction::Create { resource, if_none_exist } => {
+            if let Some(conditions) = if_none_exist {
+                let resource_type = resource.resource_type();
+                tx.lock_key(&condition_key(resource_type, &conditions)).await?;
+                if let Some(existing) = single_match(tx, resource_type, &conditions).await? {
+                    return Ok(Outcome::Existing { version: existing });
+                }
+            }
+            let id = assigned_id.unwrap_or_else(ResourceId::generate);
+            create(tx, resource, id).await
+        }
+        Interaction::Update { id, resource, if_match } => {
+            update(tx, id, resource, if_match, StoredMethod::Put).await
+        }
+        Interaction::ConditionalUpdate { conditions, resource, if_match } => {
+            conditional_update(tx, conditions, resource, if_match, assigned_id).await
+        }
+        Interaction::Patch { resource_type, id, patch, if_match } => {
+            patch_resource(tx, resource_type, id, patch, if_match).await
+        }
+        Interaction::Delete { resource_type, id } => delete(tx, resource_type, id).await,
+        Interaction::ConditionalDelete { resource_type, conditions } => {
+            match matching_ids(tx, resource_type, &conditions).await?.as_slice() {
+                [] => Ok(Outcome::Deleted { version: None }),
+                [id] => delete(tx, resource_type, id.clone()).await,
+                _ => Err(multiple_matches(resource_type)),
+            }
+        }
+        read => read_interaction(&tx.tx, tx.backend, read).await,
+    }
+}
+
+async fn create(tx: &mut WriteTx<'_>, resource: Resource, id: ResourceId) -> Result<Outcome, Error> {
+    let resource_type = resource.resource_type();
+    tx.lock_key(&instance_key(resource_type, &id)).await?;
+    let previous = rows::current(&tx.tx, tx.backend, resource_type, &id).await?;
+    if previous.is_some() {
+        // Only a transaction's pre-assigned id can collide, and only with itself.
+        return Err(Error::new(ErrorKind::Conflict, IssueType::Conflict, "the id is taken"));
+    }
+    let version = save(tx, resource, id, VersionId::FIRST, StoredMethod::Post, false).await?;
+    Ok(Outcome::Resource { version, created: true })
+}
+
+async fn update(
+    tx: &mut WriteTx<'_>,
+    id: ResourceId,
+    resource: Resource,
+    if_match: Option<VersionId>,
+    method: StoredMethod,
+) -> Result<Outcome, Error> {
+    let resource_type = resource.resource_type();
+    resource.expect_id(&id)?;
+    tx.lock_key(&instance_key(resource_type, &id)).await?;
+    let previous = rows::current(&tx.tx, tx.backend, resource_type, &id).await?;
+    check_if_match(if_match, previous.as_ref())?;
+    let created = previous.as_ref().is_none_or(Version::is_deleted);
+    let next = previous.as_ref().map_or(VersionId::FIRST, |p| p.version.next());
+    let version = save(tx, resource, id, next, method, previous.is_some()).await?;
+    Ok(Outcome::Resource { version, created })
+}
+
+async fn conditional_update(
+    tx: &mut WriteTx<'_>,
+    conditions: Params,
+    resource: Resource,
+    if_match: Option<VersionId>,
+    assigned_id: Option<ResourceId>,
+) -> Result<Outcome, Error> {
+    let resource_type = resource.resource_type();
+    tx.lock_key(&condition_key(resource_type, &conditions)).await?;
+    let body_id = match resource.id() {
+        None => None,
+        Some(serde_json::Value::String(raw)) => Some(
+            ResourceId::parse(raw).ok_or_else(|| Error::bad_request("the body holds an invalid id"))?,
+        ),
+        Some(_) => return Err(Error::bad_request("the body's id must be a string")),
+    };
+    let id = match matching_ids(tx, resource_type, &conditions).await?.as_slice() {
+        [] => body_id.or(assigned_id).unwrap_or_else(ResourceId::generate),
+        [found] if body_id.as_ref().is_none_or(|b| b == found) => found.clone(),
+        [_] => return Err(Error::bad_request("the body's id is not the id of the matching resource")),
+        _ => return Err(multiple_matches(resource_type)),
+    };
+    let resource = with_id(resource, &id)?;
+    update(tx, id, resource, if_match, StoredMethod::Put).await
+}
+
+async fn patch_resource(
+    tx: &mut WriteTx<'_>,
+    resource_type: ResourceType,
+    id: ResourceId,
+    patch: Patch,
+    if_match: Option<VersionId>,
+) -> Result<Outcome, Error> {
+    tx.lock_key(&instance_key(resource_type, &id)).await?;
+    let current = rows::current(&tx.tx, tx.backend, resource_type, &id).await?;
+    let current = current.ok_or_else(|| not_found(resource_type))?;
+    let body = current.body.as_deref().ok_or_else(|| gone(resource_type))?;
+    let patched = crate::transaction::apply_patch(body, &patch)?;
+    let patched = Resource::from_value(patched)?;
+    patched.expect_type(resource_type)?;
+    update(tx, id, patched, if_match, StoredMethod::Patch).await
+}
+
+async fn delete(
+    tx: &mut WriteTx<'_>,
+    resource_type: ResourceType,
+    id: ResourceId,
+) -> Result<Outcome, Error> {
+    tx.lock_key(&instance_key(resource_type, &id)).await?;
+    let Some(previous) = rows::current(&tx.tx, tx.backend, resource_type, &id).await? else {
+        return Ok(Outcome::Deleted { version: None });
+    };
+    if previous.is_deleted() {
+        return Ok(Outcome::Deleted { version: None });
+    }
+    let version = Version {
+        resource_type,
+        id,
+        version: previous.version.next(),
+        last_updated: Utc::now(),
+        method: StoredMethod::Delete,
+        body: None,
+    };
+    rows::write(&tx.tx, tx.backend, &version).await?;
+    index::remove(&tx.tx, tx.backend, resource_type, &version.id).await?;
+    Ok(Outcome::Deleted { version: Some(version) })
+}
+
+/// Validates, stamps and writes a new version, and replaces its search index rows.
+async fn save(
+    tx: &mut WriteTx<'_>,
+    mut resource: Resource,
+    id: ResourceId,
+    version: VersionId,
+    method: StoredMethod,
+    had_rows: bool,
+) -> Result<Version, Error> {
+    domain::validate(&resource)?;
+    let last_updated = Utc::now();
+    resource.stamp(&id, version, last_updated);
+    let resource_type = resource.resource_type();
+    if had_rows {
+        index::remove(&tx.tx, tx.backend, resource_type, &id).await?;
+    }
+    index::add(&tx.tx, tx.backend, &resource, &id).await?;
+    let version =
+        Version { resource_type, id, version, last_updated, method, body: Some(resource.to_bytes()) };
+    rows::write(&tx.tx, tx.backend, &version).await?;
+    Ok(version)
+}
+
+fn check_if_match(if_match: Option<VersionId>, current: Option<&Version>) -> Result<(), Error> {
+    let Some(expected) = if_match else { return Ok(()) };
+    match current {
+        Some(current) if !current.is_deleted() && current.version == expected => Ok(()),
+        _ => Err(Error::new(
+            ErrorKind::PreconditionFailed,
+            IssueType::Conflict,
+            "the resource is not at the version given in If-Match",
+        )),
+    }
+}
+
+fn with_id(resource: Resource, id: &ResourceId) -> Result<Resource, Error> {
+    let mut value = resource.into_value();
+    value["id"] = serde_json::Value::String(id.to_string());
+    Resource::from_value(value)
+}
+
+/// The one resource matching `conditions`, none, or a 412 when several match.
+pub(crate) async fn single_match(
+    tx: &WriteTx<'_>,
+    resource_type: ResourceType,
+    conditions: &Params,
+) -> Result<Option<Version>, Error> {
+    match matching_ids(tx, resource_type, conditions).await?.as_slice() {
+        [] => Ok(None),
+        [id] => rows::current(&tx.tx, tx.backend, resource_type, id).await,
+        _ => Err(multiple_matches(resource_type)),
+    }
+}
+
+pub(crate) async fn matching_ids(
+    tx: &WriteTx<'_>,
+    resource_type: ResourceType,
+    conditions: &Params,
+) -> Result<Vec<ResourceId>, Error> {
+    if conditions.is_empty() {
+        return Err(Error::bad_request("a conditional interaction needs search parameters"));
+    }
+    query::matching_ids(&tx.tx, tx.backend, resource_type, conditions, 2).await
+}
+
+fn instance_key(resource_type: ResourceType, id: &ResourceId) -> String {
+    format!("{resource_type}/{id}")
+}
+
+fn condition_key(resource_type: ResourceType, conditions: &Params) -> String {
+    let mut sorted = conditions.clone();
+    sorted.sort();
+    let query: Vec<String> = sorted.iter().map(|(k, v)| format!("{k}={v}")).collect();
+    format!("{resource_type}?{}", query.join("&"))
+}
+
+pub(crate) fn not_found(resource_type: ResourceType) -> Error {
+    Error::not_found(format!("no {resource_type} with that id"))
+}
+
+fn gone(resource_type: ResourceType) -> Error {
+    Error::new(ErrorKind::Gone, IssueType::Deleted, format!("the {resource_type} was deleted"))
+}
+
+fn multiple_matches(resource_type: ResourceType) -> Error {
+    Error::new(
+        ErrorKind::MultipleMatches,
+        IssueType::Multiple,
+        format!("the conditions match more than one {resource_type}"),
+    )
+}

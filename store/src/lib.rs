@@ -1,0 +1,20 @@
+//! Panorama's persistence: the current and past versions of every resource and their search
+//! indexes, on embedded SQLite or on PostgreSQL, plus the FHIR interactions that run on them.
+//!
+//! This is the only crate that knows SQL. It knows nothing of HTTP: it takes
+//! `domain::interaction::Interaction`s and returns `Outcome`s; the API turns those into responses.
+
+mod db;
+mod engine;
+mod history;
+mod index;
+mod query;
+mod rows;
+mod transaction;
+
+pub use db::{Backend, Store};
+pub use engine::{Outcome, SearchPage};
+pub use history::{HistoryPage, HistoryScope};
+pub use rows::{StoredMethod, Version};
+pub use history::{DEFAULT_COUNT, MAX_COUNT};
+pub use transaction::{EntryOutcome, EntryResult};
