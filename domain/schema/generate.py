@@ -174,7 +174,7 @@ def all_codes(concepts):
         yield from all_codes(concept.get("concept", []))
 
 
-def element_entry(sd, element, paths, bindings):
+def element_entry(element, paths, bindings):
     """The compact form of one snapshot element: {p, min, max, t | ref | backbone, b, attr}."""
     path = element["path"]
     entry = {"p": path.split(".", 1)[1], "min": element["min"], "max": element["max"]}
@@ -204,7 +204,7 @@ def type_entry(sd, bindings):
     return {
         "kind": sd["kind"],
         "abstract": sd.get("abstract", False),
-        "elements": [element_entry(sd, e, paths, bindings) for e in elements],
+        "elements": [element_entry(e, paths, bindings) for e in elements],
     }
 
 

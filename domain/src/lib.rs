@@ -9,9 +9,9 @@ pub mod error;
 pub mod id;
 pub mod interaction;
 pub mod outcome;
-pub mod validation;
 pub mod resource;
 pub mod resource_type;
+pub mod validation;
 
 pub use error::{Error, ErrorKind, Result};
 pub use id::{ResourceId, VersionId};
@@ -20,7 +20,5 @@ pub use resource_type::ResourceType;
 
 /// Checks a resource against the R4 structure definitions: 422 with every issue when invalid.
 pub fn validate(resource: &Resource) -> Result<()> {
-    // FIXME(#2): wired to the structural validator as soon as it lands.
-    let _ = resource;
-    Ok(())
+    validation::validate(resource.json()).map_err(|issues| Error::with_issues(ErrorKind::Unprocessable, issues))
 }

@@ -27,7 +27,7 @@ struct RawType {
 }
 
 /// One element of a type: either a plain element or a choice (`value[x]`).
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 pub(crate) struct ElementDef {
     /// One for a plain element, one per allowed type for a choice.
     pub(crate) variants: Vec<Variant>,
@@ -36,13 +36,15 @@ pub(crate) struct ElementDef {
 }
 
 /// One JSON spelling of an element and the type it then has.
-#[derive(Debug, PartialEq)]
+#[derive(Debug, Clone, PartialEq)]
 pub(crate) struct Variant {
     /// `valueQuantity`
     pub(crate) key: String,
     /// `_valueQuantity`, where JSON puts the id and extensions of a primitive value.
     pub(crate) shadow_key: String,
     pub(crate) type_name: String,
+    /// Only primitives have a `_name` sibling worth looking up.
+    pub(crate) primitive: bool,
 }
 
 #[derive(Debug)]
@@ -71,11 +73,18 @@ impl Model {
         let raw: RawModel = serde_json::from_str(text).unwrap_or_else(|e| {
             panic!("search/params/r4.json is not a valid model: {e}");
         });
-        let types = raw
+        let primitives: HashSet<&str> = raw
             .types
             .iter()
-            .map(|(name, t)| (name.clone(), type_def(name, t, &raw.bindings)))
+            .filter(|(_, t)| t.kind.as_deref() == Some("primitive-type"))
+            .map(|(name, _)| name.as_str())
             .collect();
+        let mut types: HashMap<String, TypeDef> = raw
+            .types
+            .iter()
+            .map(|(name, t)| (name.clone(), type_def(name, t, &raw.bindings, &primitives)))
+            .collect();
+        flatten(&mut types);
         Model { types, resources: raw.resources.into_iter().collect() }
     }
 
@@ -114,28 +123,37 @@ impl Model {
         false
     }
 
-    /// The element `name` of type `ty`, looked up through the type's ancestors.
+    /// The element `name` of type `ty`, inherited ones included.
     pub(crate) fn element(&'static self, ty: &str, name: &str) -> Option<&'static ElementDef> {
-        let mut current = Some(ty);
-        while let Some(type_name) = current {
-            let def = self.types.get(type_name)?;
-            if let Some(element) = def.elements.get(name) {
-                return Some(element);
-            }
-            current = def.base.as_deref();
-        }
-        None
+        self.types.get(ty)?.elements.get(name)
     }
 }
 
-fn type_def(name: &str, raw: &RawType, bindings: &HashMap<String, String>) -> TypeDef {
+/// Copies inherited elements into every type, so that a lookup is one step at run time.
+fn flatten(types: &mut HashMap<String, TypeDef>) {
+    let names: Vec<String> = types.keys().cloned().collect();
+    for name in names {
+        let mut inherited = Vec::new();
+        let mut base = types.get(&name).and_then(|t| t.base.clone());
+        while let Some(ancestor) = base.and_then(|b| types.get(&b)) {
+            inherited.extend(ancestor.elements.iter().map(|(k, v)| (k.clone(), v.clone())));
+            base = ancestor.base.clone();
+        }
+        let Some(def) = types.get_mut(&name) else { continue };
+        for (key, element) in inherited {
+            def.elements.entry(key).or_insert(element);
+        }
+    }
+}
+
+fn type_def(name: &str, raw: &RawType, bindings: &HashMap<String, String>, primitives: &HashSet<&str>) -> TypeDef {
     let elements = raw
         .elements
         .iter()
         .map(|(key, types)| {
             let plain = key.strip_suffix("[x]").unwrap_or(key);
             let system = bindings.get(&format!("{name}.{plain}")).cloned();
-            (plain.to_owned(), ElementDef { variants: variants(key, types), system })
+            (plain.to_owned(), ElementDef { variants: variants(key, types, primitives), system })
         })
         .collect();
     TypeDef {
@@ -146,17 +164,17 @@ fn type_def(name: &str, raw: &RawType, bindings: &HashMap<String, String>) -> Ty
 }
 
 /// JSON keys of an element: `value[x]` of `Quantity string` gives `valueQuantity`, `valueString`.
-fn variants(key: &str, types: &str) -> Vec<Variant> {
+fn variants(key: &str, types: &str, primitives: &HashSet<&str>) -> Vec<Variant> {
+    let variant = |key: String, type_name: &str| Variant {
+        shadow_key: format!("_{key}"),
+        key,
+        type_name: type_name.to_owned(),
+        primitive: primitives.contains(type_name),
+    };
     match key.strip_suffix("[x]") {
         None => vec![variant(key.to_owned(), types)],
-        Some(stem) => {
-            types.split(' ').map(|ty| variant(format!("{stem}{}", capitalize(ty)), ty)).collect()
-        }
+        Some(stem) => types.split(' ').map(|ty| variant(format!("{stem}{}", capitalize(ty)), ty)).collect(),
     }
-}
-
-fn variant(key: String, type_name: &str) -> Variant {
-    Variant { shadow_key: format!("_{key}"), key, type_name: type_name.to_owned() }
 }
 
 fn capitalize(word: &str) -> String {

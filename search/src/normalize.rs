@@ -8,6 +8,10 @@ use icu_properties::props::GeneralCategory;
 
 /// Folds case (`ß` -> `ss`), strips combining marks (`ë` -> `e`) and recomposes what is left.
 pub fn normalize(text: &str) -> String {
+    // ASCII has no marks and folds to its lowercase; most indexed text is ASCII.
+    if text.is_ascii() {
+        return text.to_ascii_lowercase();
+    }
     let folded = CaseMapper::new().fold_string(text);
     let decomposed = DecomposingNormalizer::new_nfd().normalize(&folded);
     let marks = CodePointMapData::<GeneralCategory>::new();

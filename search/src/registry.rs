@@ -193,12 +193,17 @@ fn build(
         expression: expression.map(str::to_owned),
         targets: targets(raw),
         components: raw.components.clone(),
-        component_kinds: component_ids.filter_map(|id| kinds.get(id).copied()).collect(),
+        component_kinds: component_ids.map(|id| kinds.get(id).copied()).collect::<Option<_>>().unwrap_or_default(),
         modifiers: modifiers.get(&raw.kind).cloned().unwrap_or_default(),
         comparators: raw.comparators.iter().filter_map(|c| Prefix::from_code(c)).collect(),
         parsed: expression.and_then(|e| fhirpath::parse(e).ok()),
-        parsed_components: raw.components.iter().filter_map(|(_, e)| fhirpath::parse(e).ok()).collect(),
+        parsed_components: parse_all(raw.components.iter().map(|(_, e)| e.as_str())),
     })
+}
+
+/// All parsed, or none: a composite with a component it cannot evaluate indexes nothing.
+fn parse_all<'e>(expressions: impl Iterator<Item = &'e str>) -> Vec<Expr> {
+    expressions.map(fhirpath::parse).collect::<Result<_, _>>().unwrap_or_default()
 }
 
 /// The file writes "every resource type but these" for the long lists.

@@ -28,7 +28,6 @@ pub(crate) struct FhirRequest {
     pub(crate) params: Params,
     pub(crate) format: Format,
     pub(crate) prefer_return: Return,
-    pub(crate) strict: bool,
     pub(crate) base: String,
     /// The request path below the FHIR base, e.g. `/Patient/_history`.
     pub(crate) path: String,
@@ -66,7 +65,6 @@ impl FromRequestParts<AppState> for FhirRequest {
             params,
             format,
             prefer_return: prefer_return(prefer),
-            strict: prefer.contains("handling=strict"),
             base,
             path: parts.uri.path().strip_prefix("/fhir").unwrap_or("").to_owned(),
             headers: parts.headers.clone(),

@@ -27,6 +27,7 @@ use crate::outcome::Issue;
 /// Returns every issue found, up to 100, each located by a FHIRPath expression such as
 /// `Patient.name[0].given[1]`. Diagnostics name elements and types but never quote values.
 pub fn validate(resource: &Value) -> Result<(), Vec<Issue>> {
+    // FIXME(#2): invariants (FHIRPath constraints such as ele-1, dom-2) are not evaluated.
     let mut walker = walk::Walker::new(schema::get());
     walker.resource(resource);
     walker.finish()
@@ -332,6 +333,19 @@ mod tests {
             (IssueType::Required, "Patient.extension[1].url".to_owned()),
         ];
         assert_eq!(issues(patient), expected);
+    }
+
+    #[test]
+    fn deeply_nested_content_is_refused_without_exhausting_the_stack() {
+        let mut item = json!({"linkId": "x", "type": "display"});
+        for _ in 0..300 {
+            item = json!({"linkId": "x", "type": "group", "item": [item]});
+        }
+        let questionnaire =
+            json!({"resourceType": "Questionnaire", "status": "draft", "item": [item]});
+        let found = issues(questionnaire);
+        assert_eq!(found.len(), 1);
+        assert_eq!(found[0].0, IssueType::TooCostly);
     }
 
     #[test]

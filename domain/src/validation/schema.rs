@@ -357,7 +357,8 @@ impl<'r> Builder<'r> {
     }
 
     fn binding(&self, code: &str, value_set: u16) -> Option<Binding> {
-        debug_assert!(usize::from(value_set) < self.value_sets.len());
+        // A broken index must fail here, at load, rather than in the middle of a validation.
+        assert!(usize::from(value_set) < self.value_sets.len(), "binding to a known value set");
         let target = match code {
             "code" => BindTarget::Code,
             "Coding" => BindTarget::Coding,

@@ -5,7 +5,7 @@ use serde_json::{Map, Value};
 use super::item::{Item, Node, collections_equal, items_equal, truth};
 use super::parser::{BinaryOp, Expr, Literal, TypeOp, TypeSpec};
 use super::{FhirPathError, Mode};
-use crate::model::Model;
+use crate::model::{Model, Variant};
 use crate::reference;
 
 const SYSTEM_TYPES: [&str; 8] =
@@ -43,6 +43,7 @@ impl<'a> Evaluator<'a> {
             Expr::Index(target, index) => self.index(target, index, focus),
             Expr::Binary(op, left, right) => self.binary(*op, left, right, focus),
             Expr::Variable(name) if name == "this" => Ok(focus.to_vec()),
+            Expr::External(name) if name == "resource" => Ok(vec![super::root(self.root)]),
             _ => Err(FhirPathError::Unsupported("expression outside the subset".into())),
         }
     }
@@ -84,11 +85,30 @@ impl<'a> Evaluator<'a> {
             type_name => self.model.element(type_name, name),
         };
         let Some(element) = element else { return self.push_untyped(object, name, out) };
-        for variant in &element.variants {
-            let (value, shadow) = (object.get(&variant.key), object.get(&variant.shadow_key));
-            let system = element.system.as_deref();
-            self.push_values(value, shadow, &variant.type_name, system, out);
+        let system = element.system.as_deref();
+        match element.variants.as_slice() {
+            [variant] => self.push_variant(object, object.get(&variant.key), variant, system, out),
+            // A choice has up to a dozen spellings; one pass over the keys finds the one used.
+            variants => {
+                for (key, value) in object.iter().filter(|(key, _)| key.starts_with(name)) {
+                    if let Some(variant) = variants.iter().find(|v| v.key == *key) {
+                        self.push_variant(object, Some(value), variant, system, out);
+                    }
+                }
+            }
         }
+    }
+
+    fn push_variant(
+        &self,
+        object: &'a Map<String, Value>,
+        value: Option<&'a Value>,
+        variant: &'static Variant,
+        system: Option<&'static str>,
+        out: &mut Vec<Item<'a>>,
+    ) {
+        let shadow = if variant.primitive { object.get(&variant.shadow_key) } else { None };
+        self.push_values(value, shadow, &variant.type_name, system, out);
     }
 
     /// Navigation without the model: an exact key, else a choice key (`valueQuantity`).
@@ -155,7 +175,10 @@ impl<'a> Evaluator<'a> {
         if value.is_none() && shadow.is_none() {
             return;
         }
-        let type_name = match value.and_then(|v| v.get("resourceType")).and_then(Value::as_str) {
+        // Only an element typed Resource (contained, Bundle entries) or untyped names its type.
+        let names_itself = matches!(type_name, "" | "Resource" | "DomainResource");
+        let declared = value.filter(|_| names_itself).and_then(|v| v.get("resourceType")).and_then(Value::as_str);
+        let type_name = match declared {
             Some(resource_type) => self.model.type_name(resource_type).unwrap_or(""),
             None => type_name,
         };

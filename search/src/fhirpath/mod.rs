@@ -1,7 +1,7 @@
 //! A FHIRPath evaluator over `serde_json::Value` for the subset that the R4 search-parameter
 //! expressions use: paths (choice types included), `|`, `where`, `exists`, `empty`, `first`,
-//! `not`, `is`/`as`/`ofType`, `resolve()`, `extension(url)`, `=`, `!=`, `and`, `or`, literals
-//! and indexers.
+//! `not`, `is`/`as`/`ofType`, `resolve()`, `extension(url)`, `=`, `!=`, `and`, `or`, literals,
+//! indexers, `$this` and `%resource`.
 //!
 //! `parse` reads the whole FHIRPath grammar, then refuses what lies outside the subset with
 //! [`FhirPathError::Unsupported`], so that callers can tell "not supported" from "malformed".

@@ -31,7 +31,8 @@ pub(crate) fn check(expr: &Expr) -> Result<(), FhirPathError> {
         }
         Expr::Variable(name) if name == "this" => Ok(()),
         Expr::Variable(name) => unsupported(format!("variable ${name}")),
-        Expr::External(_) => unsupported("environment variables".into()),
+        Expr::External(name) if name == "resource" => Ok(()),
+        Expr::External(_) => unsupported("environment variables other than %resource".into()),
         Expr::Unary(..) => unsupported("unary operators".into()),
     }
 }

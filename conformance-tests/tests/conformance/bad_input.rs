@@ -1,0 +1,104 @@
+//! Bad input gets a clear 4xx OperationOutcome, nothing is stored, and nothing panics or hangs.
+
+use reqwest::Method;
+use serde_json::json;
+
+use conformance_tests::{json, outcome, spawn_app};
+
+async fn post_raw(app: &conformance_tests::TestApp, path: &str, body: Vec<u8>) -> reqwest::Response {
+    app.request(Method::POST, path)
+        .header("content-type", "application/fhir+json")
+        .body(body)
+        .send()
+        .await
+        .unwrap()
+}
+
+async fn patient_count(app: &conformance_tests::TestApp) -> u64 {
+    json(app.get("/Patient/_history").await).await["total"].as_u64().unwrap()
+}
+
+#[tokio::test]
+async fn unparseable_bodies_are_400_and_store_nothing() {
+    let app = spawn_app().await;
+    let deep = format!("{}{}", "[".repeat(10_000), "]".repeat(10_000)).into_bytes();
+    let deep_object =
+        format!(r#"{{"resourceType":"Patient","x":{}1{}}}"#, "[".repeat(10_000), "]".repeat(10_000));
+    let bodies: Vec<Vec<u8>> = vec![
+        b"{not json".to_vec(),
+        b"[]".to_vec(),
+        b"".to_vec(),
+        deep,
+        deep_object.into_bytes(),
+        vec![0xff, 0xfe, 0x00],
+        br#"{"resourceType":"Patient","name":[{"family":"caf\xe9"}]}"#.to_vec(),
+    ];
+    for body in bodies {
+        outcome(post_raw(&app, "/Patient", body).await, 400).await;
+    }
+    assert_eq!(patient_count(&app).await, 0);
+}
+
+#[tokio::test]
+async fn a_body_of_another_type_than_the_url_is_400() {
+    let app = spawn_app().await;
+    outcome(app.post("/Patient", &json!({"resourceType": "Observation"})).await, 400).await;
+    outcome(app.put("/Patient/a", &json!({"resourceType": "Observation", "id": "a"})).await, 400)
+        .await;
+}
+
+#[tokio::test]
+async fn a_body_id_that_differs_from_the_url_is_400() {
+    let app = spawn_app().await;
+    outcome(app.put("/Patient/a", &json!({"resourceType": "Patient", "id": "b"})).await, 400).await;
+    outcome(app.put("/Patient/a", &json!({"resourceType": "Patient"})).await, 400).await;
+}
+
+#[tokio::test]
+async fn invalid_ids_are_400() {
+    let app = spawn_app().await;
+    let long = "a".repeat(65);
+    for id in ["..%2Fx", long.as_str(), "a%20b", "%C3%A9"] {
+        let response = app.put(&format!("/Patient/{id}"), &json!({"resourceType": "Patient"})).await;
+        outcome(response, 400).await;
+    }
+    assert_eq!(patient_count(&app).await, 0);
+}
+
+#[tokio::test]
+async fn a_50_mb_body_is_413() {
+    let app = spawn_app().await;
+    let big = format!(r#"{{"resourceType":"Patient","text":"{}"}}"#, "a".repeat(50 * 1024 * 1024));
+    outcome(post_raw(&app, "/Patient", big.into_bytes()).await, 413).await;
+    assert_eq!(patient_count(&app).await, 0);
+}
+
+#[tokio::test]
+async fn wrong_content_type_is_415_and_wrong_method_is_405() {
+    let app = spawn_app().await;
+    let xml = app
+        .request(Method::POST, "/Patient")
+        .header("content-type", "application/fhir+xml")
+        .body("<Patient/>")
+        .send()
+        .await
+        .unwrap();
+    outcome(xml, 415).await;
+    let trace = app.request(Method::PATCH, "/Patient").send().await.unwrap();
+    outcome(trace, 405).await;
+}
+
+#[tokio::test]
+async fn unknown_paths_are_404_operation_outcomes() {
+    let app = spawn_app().await;
+    outcome(app.get("/Patient/1/2/3/4/5").await, 404).await;
+    outcome(app.client.get(app.base.replace("/fhir", "/nothing")).send().await.unwrap(), 404).await;
+}
+
+#[tokio::test]
+async fn bundles_of_other_types_are_refused_at_the_base_url() {
+    let app = spawn_app().await;
+    let collection = json!({"resourceType": "Bundle", "type": "collection"});
+    outcome(app.post("", &collection).await, 422).await;
+    outcome(app.post("", &json!({"resourceType": "Patient"})).await, 400).await;
+}

@@ -1,0 +1,69 @@
+//! History of an instance, a type and the system, with `_count`, `_since` and paging.
+
+use serde_json::json;
+
+use conformance_tests::{json, spawn_app};
+
+#[tokio::test]
+async fn instance_history_lists_every_version_newest_first_with_methods() {
+    let app = spawn_app().await;
+    let body = json!({"resourceType": "Patient", "id": "h"});
+    app.put("/Patient/h", &body).await;
+    app.put("/Patient/h", &body).await;
+    app.delete("/Patient/h").await;
+    let history = json(app.get("/Patient/h/_history").await).await;
+    assert_eq!(history["type"], "history");
+    assert_eq!(history["total"], 3);
+    let methods: Vec<&str> = history["entry"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["request"]["method"].as_str().unwrap())
+        .collect();
+    assert_eq!(methods, ["DELETE", "PUT", "PUT"]);
+    assert!(history["entry"][0].get("resource").is_none());
+    assert_eq!(history["entry"][2]["response"]["status"], "201");
+}
+
+#[tokio::test]
+async fn type_and_system_history_page_with_next_links_that_skip_nothing() {
+    let app = spawn_app().await;
+    for i in 0..7 {
+        app.put(&format!("/Patient/p{i}"), &json!({"resourceType": "Patient", "id": format!("p{i}")}))
+            .await;
+    }
+    app.create(json!({"resourceType": "Observation", "status": "final", "code": {"text": "x"}})).await;
+    let mut seen = vec![];
+    let mut url = format!("{}/Patient/_history?_count=3", app.base);
+    let first = json(app.client.get(&url).send().await.unwrap()).await;
+    assert_eq!(first["total"], 7);
+    loop {
+        let page = json(app.client.get(&url).send().await.unwrap()).await;
+        for entry in page["entry"].as_array().unwrap() {
+            seen.push(entry["resource"]["id"].as_str().unwrap().to_owned());
+        }
+        let next = page["link"].as_array().unwrap().iter().find(|l| l["relation"] == "next");
+        match next {
+            Some(link) => url = link["url"].as_str().unwrap().to_owned(),
+            None => break,
+        }
+        // A write between pages must not shift what the next page holds.
+        app.create(json!({"resourceType": "Patient"})).await;
+    }
+    let expected: Vec<String> = (0..7).rev().map(|i| format!("p{i}")).collect();
+    assert_eq!(seen, expected);
+    let system = json(app.get("/_history?_count=100").await).await;
+    assert!(system["total"].as_u64().unwrap() >= 8);
+}
+
+#[tokio::test]
+async fn since_keeps_only_versions_at_or_after_the_instant() {
+    let app = spawn_app().await;
+    app.put("/Patient/a", &json!({"resourceType": "Patient", "id": "a"})).await;
+    let later = json(app.put("/Patient/b", &json!({"resourceType": "Patient", "id": "b"})).await).await;
+    let since = later["meta"]["lastUpdated"].as_str().unwrap();
+    let url = format!("{}/Patient/_history", app.base);
+    let page = json(app.client.get(&url).query(&[("_since", since)]).send().await.unwrap()).await;
+    assert_eq!(page["total"], 1);
+    assert_eq!(page["entry"][0]["resource"]["id"], "b");
+}

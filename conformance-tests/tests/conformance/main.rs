@@ -1,0 +1,9 @@
+//! End-to-end tests of the FHIR API: each test starts the real server on a random port over a fresh
+//! database (SQLite by default, PostgreSQL when `PANORAMA_TEST_DATABASE_URL` is set) and talks
+//! to it over HTTP.
+
+mod bad_input;
+mod crud;
+mod examples;
+mod history;
+mod transactions;

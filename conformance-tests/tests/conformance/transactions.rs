@@ -1,0 +1,133 @@
+//! Batch and transaction Bundles posted to the base URL.
+
+use serde_json::{Value, json};
+
+use conformance_tests::{json, outcome, spawn_app};
+
+fn entry(method: &str, url: &str, resource: Option<Value>, full_url: Option<&str>) -> Value {
+    let mut entry = json!({"request": {"method": method, "url": url}});
+    if let Some(resource) = resource {
+        entry["resource"] = resource;
+    }
+    if let Some(full_url) = full_url {
+        entry["fullUrl"] = json!(full_url);
+    }
+    entry
+}
+
+#[tokio::test]
+async fn a_transaction_rewrites_urn_uuid_references_to_the_ids_it_assigns() {
+    let app = spawn_app().await;
+    let bundle = json!({"resourceType": "Bundle", "type": "transaction", "entry": [
+        entry("POST", "Observation", Some(json!({"resourceType": "Observation", "status": "final",
+            "code": {"text": "x"}, "subject": {"reference": "urn:uuid:0d6c5b3e-1111-4c4c-9a9a-000000000001"}})), None),
+        entry("POST", "Patient", Some(json!({"resourceType": "Patient"})),
+            Some("urn:uuid:0d6c5b3e-1111-4c4c-9a9a-000000000001")),
+    ]});
+    let response = app.post("", &bundle).await;
+    assert_eq!(response.status(), 200);
+    let body = json(response).await;
+    assert_eq!(body["type"], "transaction-response");
+    let observation_location = body["entry"][0]["response"]["location"].as_str().unwrap();
+    let patient_location = body["entry"][1]["response"]["location"].as_str().unwrap();
+    assert!(body["entry"][0]["response"]["status"].as_str().unwrap().starts_with("201"));
+    let observation = json(app.get(&format!("/{observation_location}")).await).await;
+    let patient_ref = patient_location.split("/_history").next().unwrap();
+    assert_eq!(observation["subject"]["reference"], patient_ref);
+}
+
+#[tokio::test]
+async fn a_transaction_whose_last_entry_fails_stores_nothing() {
+    let app = spawn_app().await;
+    let bundle = json!({"resourceType": "Bundle", "type": "transaction", "entry": [
+        entry("PUT", "Patient/t1", Some(json!({"resourceType": "Patient", "id": "t1"})), None),
+        entry("PUT", "Patient/t2", Some(json!({"resourceType": "Patient", "id": "t2"})), None),
+        entry("PUT", "Patient/t3", Some(json!({"resourceType": "Patient", "id": "other"})), None),
+    ]});
+    let issue = outcome(app.post("", &bundle).await, 400).await;
+    assert_eq!(issue["expression"][0], "Bundle.entry[2]");
+    assert_eq!(app.get("/Patient/t1").await.status(), 404);
+    assert_eq!(app.get("/Patient/t2").await.status(), 404);
+}
+
+#[tokio::test]
+async fn a_batch_runs_each_entry_on_its_own_and_reports_each_outcome() {
+    let app = spawn_app().await;
+    let bundle = json!({"resourceType": "Bundle", "type": "batch", "entry": [
+        entry("PUT", "Patient/b1", Some(json!({"resourceType": "Patient", "id": "b1"})), None),
+        entry("GET", "Patient/missing", None, None),
+        entry("GET", "Patient/b1", None, None),
+    ]});
+    let body = json(app.post("", &bundle).await).await;
+    assert_eq!(body["type"], "batch-response");
+    assert!(body["entry"][0]["response"]["status"].as_str().unwrap().starts_with("201"));
+    assert!(body["entry"][1]["response"]["status"].as_str().unwrap().starts_with("404"));
+    assert_eq!(body["entry"][1]["response"]["outcome"]["resourceType"], "OperationOutcome");
+    assert_eq!(body["entry"][2]["resource"]["id"], "b1");
+}
+
+#[tokio::test]
+async fn a_transaction_nested_in_a_batch_stays_atomic() {
+    let app = spawn_app().await;
+    let failing = json!({"resourceType": "Bundle", "type": "transaction", "entry": [
+        entry("PUT", "Patient/n1", Some(json!({"resourceType": "Patient", "id": "n1"})), None),
+        entry("DELETE", "Patient?identifier=x", None, None),
+        entry("PUT", "Patient/n2", Some(json!({"resourceType": "Patient", "id": "wrong"})), None),
+    ]});
+    let batch = json!({"resourceType": "Bundle", "type": "batch", "entry": [
+        entry("POST", "", Some(failing), None),
+        entry("PUT", "Patient/n3", Some(json!({"resourceType": "Patient", "id": "n3"})), None),
+    ]});
+    let body = json(app.post("", &batch).await).await;
+    assert!(body["entry"][0]["response"]["status"].as_str().unwrap().starts_with("400"));
+    assert!(body["entry"][1]["response"]["status"].as_str().unwrap().starts_with("201"));
+    assert_eq!(app.get("/Patient/n1").await.status(), 404);
+    assert_eq!(app.get("/Patient/n3").await.status(), 200);
+}
+
+#[tokio::test]
+async fn conditional_references_resolve_to_their_single_match_or_fail_the_transaction() {
+    let app = spawn_app().await;
+    app.create(json!({"resourceType": "Practitioner", "identifier": [{"system": "urn:npi", "value": "7"}]}))
+        .await;
+    let good = json!({"resourceType": "Bundle", "type": "transaction", "entry": [
+        entry("POST", "Encounter", Some(json!({"resourceType": "Encounter", "status": "finished",
+            "class": {"code": "AMB"}, "participant": [{"individual":
+            {"reference": "Practitioner?identifier=urn:npi|7"}}]})), None)]});
+    let body = json(app.post("", &good).await).await;
+    let location = body["entry"][0]["response"]["location"].as_str().unwrap();
+    let encounter = json(app.get(&format!("/{location}")).await).await;
+    let reference = encounter["participant"][0]["individual"]["reference"].as_str().unwrap();
+    assert!(reference.starts_with("Practitioner/"), "{reference}");
+    let bad = json!({"resourceType": "Bundle", "type": "transaction", "entry": [
+        entry("POST", "Encounter", Some(json!({"resourceType": "Encounter", "status": "finished",
+            "class": {"code": "AMB"}, "participant": [{"individual":
+            {"reference": "Practitioner?identifier=urn:npi|404"}}]})), None)]});
+    outcome(app.post("", &bad).await, 412).await;
+}
+
+#[tokio::test]
+async fn if_none_exist_in_a_transaction_reuses_the_match_with_or_without_the_type_prefix() {
+    let app = spawn_app().await;
+    app.create(json!({"resourceType": "Patient", "identifier": [{"system": "urn:s", "value": "x"}]}))
+        .await;
+    for condition in ["identifier=urn:s|x", "Patient?identifier=urn:s|x"] {
+        let mut post = entry("POST", "Patient", Some(json!({"resourceType": "Patient"})), None);
+        post["request"]["ifNoneExist"] = json!(condition);
+        let bundle = json!({"resourceType": "Bundle", "type": "transaction", "entry": [post]});
+        let body = json(app.post("", &bundle).await).await;
+        assert!(body["entry"][0]["response"]["status"].as_str().unwrap().starts_with("200"));
+    }
+    let found = json(app.get("/Patient?identifier=urn:s|x").await).await;
+    assert_eq!(found["total"], 1);
+}
+
+#[tokio::test]
+async fn if_match_in_a_transaction_entry_guards_the_update() {
+    let app = spawn_app().await;
+    app.put("/Patient/m", &json!({"resourceType": "Patient", "id": "m"})).await;
+    let mut put = entry("PUT", "Patient/m", Some(json!({"resourceType": "Patient", "id": "m"})), None);
+    put["request"]["ifMatch"] = json!("W/\"3\"");
+    let bundle = json!({"resourceType": "Bundle", "type": "transaction", "entry": [put]});
+    outcome(app.post("", &bundle).await, 412).await;
+}

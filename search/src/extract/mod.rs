@@ -1,0 +1,190 @@
+//! Index values of a resource: every search parameter of its type evaluated on it, each
+//! result turned into the value its parameter type indexes.
+//!
+//! Conventions the store relies on:
+//! - an Identifier gives a `Token` (system, value, `type.text` as text) and, per coding of
+//!   its `type`, an `OfType` entry under the same parameter code, for `:of-type`;
+//! - a `code` element with a required binding to one code system carries that system;
+//! - `Reference.url` is the reference as written; `#contained` references give nothing;
+//! - a composite parameter gives one `Composite` entry per combination of its components'
+//!   values, in the order of the definition's components;
+//! - identical entries of one parameter are given once.
+
+mod quantity;
+mod values;
+
+use serde_json::Value;
+
+use crate::fhirpath::{self, Item, Mode};
+use crate::registry::{ParamKind, Registry, SearchParam};
+
+/// One index row: a parameter code and one of its values.
+#[derive(Debug, Clone, PartialEq)]
+pub struct IndexEntry {
+    /// The parameter code (`birthdate`, `_id`).
+    pub param: String,
+    pub value: IndexValue,
+}
+
+/// A value as a search parameter type indexes it.
+#[derive(Debug, Clone, PartialEq)]
+pub enum IndexValue {
+    /// `normalized`: case folded and accents removed (`Müller` -> `muller`); `exact`: as written.
+    String { normalized: String, exact: String },
+    /// `text` is the display or text, normalized like strings, for `:text`.
+    Token { system: Option<String>, code: Option<String>, text: Option<String> },
+    /// An Identifier's `type` coding and its value, for `identifier:of-type=system|code|value`.
+    OfType { type_system: Option<String>, type_code: String, value: String },
+    /// `url` is the reference as written (absent for a reference by identifier only);
+    /// `target_type`/`target_id` come from its last two segments, or from `Reference.type`.
+    Reference {
+        target_type: Option<String>,
+        target_id: Option<String>,
+        url: Option<String>,
+        identifier: Option<(Option<String>, String)>,
+    },
+    /// Epoch microseconds UTC, both bounds inclusive, at the value's own precision; an open
+    /// Period end is `i64::MAX`, an open start `i64::MIN`.
+    Date { low: i64, high: i64 },
+    /// `value` is the exact decimal text; `low`/`high` the range its precision implies.
+    Number { value: String, low: f64, high: f64 },
+    /// `canonical` is the value and unit in canonical UCUM when the unit is a known one.
+    /// A Range gives its low value as `value` and its bounds as `low`/`high`; a comparator
+    /// (`<5`) opens the range on its side.
+    Quantity {
+        value: String,
+        low: f64,
+        high: f64,
+        system: Option<String>,
+        code: Option<String>,
+        unit: Option<String>,
+        canonical: Option<(f64, String)>,
+    },
+    Uri { value: String },
+    /// One value per component, in the order of the definition's components.
+    Composite(Vec<IndexValue>),
+}
+
+/// The index entries of `resource` for every search parameter of its type.
+pub fn extract(resource: &Value) -> Vec<IndexEntry> {
+    let Some(resource_type) = resource.get("resourceType").and_then(Value::as_str) else {
+        return Vec::new();
+    };
+    let mut entries = Vec::new();
+    let mut found = Vec::new();
+    for param in Registry::r4().for_type(resource_type) {
+        found.clear();
+        param_values(param, resource, &mut found);
+        let start = entries.len();
+        for value in found.drain(..) {
+            if !entries[start..].iter().any(|e: &IndexEntry| e.value == value) {
+                entries.push(IndexEntry { param: param.code.clone(), value });
+            }
+        }
+    }
+    entries
+}
+
+/// The values of one parameter on `resource`, duplicates included.
+pub fn param_values(param: &SearchParam, resource: &Value, out: &mut Vec<IndexValue>) {
+    let Some(expr) = &param.parsed else { return };
+    // An evaluation error means the resource does not have the shape R4 gives it; such a
+    // resource simply has no value for this parameter.
+    let Ok(items) = fhirpath::evaluate(expr, resource, Mode::Search) else { return };
+    match param.kind {
+        ParamKind::Composite => composite_values(param, resource, &items, out),
+        kind => items.iter().for_each(|item| values::push(kind, item, out)),
+    }
+}
+
+fn composite_values(param: &SearchParam, resource: &Value, roots: &[Item<'_>], out: &mut Vec<IndexValue>) {
+    let complete = param.parsed_components.len() == param.components.len()
+        && param.component_kinds.len() == param.components.len();
+    if !complete {
+        return;
+    }
+    let parts = param.parsed_components.iter().zip(&param.component_kinds);
+    for root in roots {
+        let mut combinations: Vec<Vec<IndexValue>> = vec![Vec::new()];
+        for (expr, kind) in parts.clone() {
+            let focus = std::slice::from_ref(root);
+            let items = fhirpath::evaluate_on(expr, resource, focus, Mode::Search).unwrap_or_default();
+            let mut component = Vec::new();
+            items.iter().for_each(|item| values::push(*kind, item, &mut component));
+            combinations = product(combinations, &component);
+        }
+        out.extend(combinations.into_iter().filter(|c| !c.is_empty()).map(IndexValue::Composite));
+    }
+}
+
+/// Every combination extended by every value of the next component.
+fn product(combinations: Vec<Vec<IndexValue>>, component: &[IndexValue]) -> Vec<Vec<IndexValue>> {
+    let mut out = Vec::with_capacity(combinations.len() * component.len());
+    for combination in &combinations {
+        for value in component {
+            let mut next = combination.clone();
+            next.push(value.clone());
+            out.push(next);
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+
+    fn values_of<'e>(entries: &'e [IndexEntry], param: &str) -> Vec<&'e IndexValue> {
+        entries.iter().filter(|e| e.param == param).map(|e| &e.value).collect()
+    }
+
+    #[test]
+    fn patient_gender_carries_its_implicit_system() {
+        let entries = extract(&json!({"resourceType": "Patient", "gender": "female"}));
+        let expected = IndexValue::Token {
+            system: Some("http://hl7.org/fhir/administrative-gender".into()),
+            code: Some("female".into()),
+            text: None,
+        };
+        assert_eq!(values_of(&entries, "gender"), [&expected]);
+    }
+
+    #[test]
+    fn resource_level_parameters_come_from_id_and_meta() {
+        let entries = extract(&json!({"resourceType": "Observation", "id": "o1",
+            "meta": {"lastUpdated": "2020-01-01T00:00:00Z", "source": "http://src", "tag": [{"system": "s", "code": "t"}]}}));
+        assert_eq!(values_of(&entries, "_id"), [&IndexValue::Token { system: None, code: Some("o1".into()), text: None }]);
+        assert_eq!(values_of(&entries, "_source"), [&IndexValue::Uri { value: "http://src".into() }]);
+        assert_eq!(values_of(&entries, "_tag").len(), 1);
+        let (low, high) = crate::datetime::date_range("2020-01-01T00:00:00Z").expect("valid");
+        assert_eq!(values_of(&entries, "_lastUpdated"), [&IndexValue::Date { low, high }]);
+    }
+
+    #[test]
+    fn composite_gives_one_entry_per_combination() {
+        let observation = json!({"resourceType": "Observation",
+            "code": {"coding": [{"system": "http://loinc.org", "code": "29463-7"}, {"system": "http://snomed.info/sct", "code": "27113001"}]},
+            "valueQuantity": {"value": 185, "unit": "lbs", "system": "http://unitsofmeasure.org", "code": "[lb_av]"}});
+        let entries = extract(&observation);
+        let composites = values_of(&entries, "code-value-quantity");
+        assert_eq!(composites.len(), 2);
+        let IndexValue::Composite(parts) = composites[0] else { panic!("not a composite") };
+        assert!(matches!(&parts[0], IndexValue::Token { code: Some(c), .. } if c == "29463-7"));
+        assert!(matches!(&parts[1], IndexValue::Quantity { value, .. } if value == "185"));
+    }
+
+    #[test]
+    fn identical_values_are_given_once() {
+        let patient = json!({"resourceType": "Patient", "name": [{"family": "Chalmers"}, {"family": "Chalmers"}]});
+        let entries = extract(&patient);
+        assert_eq!(values_of(&entries, "family").len(), 1);
+    }
+
+    #[test]
+    fn a_resource_without_a_type_gives_nothing() {
+        assert!(extract(&json!({"id": "x"})).is_empty());
+        assert!(extract(&json!("not an object")).is_empty());
+    }
+}
