@@ -11,12 +11,12 @@ async fn main() -> ExitCode {
     let cli = Cli::parse();
     init_logging(cli.log_format);
     let result = match cli.command {
-        Command::Serve(args) => api::cli::serve(args).await,
-        Command::Migrate(args) => migrate(args).await,
-        Command::Load(_) => Err(anyhow::anyhow!("load is not available yet")),
+        Command::Serve(args) => api::cli::serve(args).await.map(|()| ExitCode::SUCCESS),
+        Command::Migrate(args) => migrate(args).await.map(|()| ExitCode::SUCCESS),
+        Command::Load(args) => api::cli::load(args).await,
     };
     match result {
-        Ok(()) => ExitCode::SUCCESS,
+        Ok(code) => code,
         Err(error) => {
             eprintln!("panorama: {error:#}");
             ExitCode::FAILURE

@@ -36,6 +36,15 @@ MODIFIERS = {
 # Profiles on Quantity that R4 defines by constraint yet that FHIRPath treats as types.
 CONSTRAINED_TYPES = {"SimpleQuantity", "MoneyQuantity"}
 
+# Known errors in the R4 definitions, corrected as later versions did: R4 pairs the
+# `relatesto` (reference) component with `code` and `relation` (token) with `target`.
+COMPONENT_ERRATA = {
+    "DocumentReference-relationship": [
+        ["http://hl7.org/fhir/SearchParameter/DocumentReference-relatesto", "target"],
+        ["http://hl7.org/fhir/SearchParameter/DocumentReference-relation", "code"],
+    ],
+}
+
 FHIR_TYPE_EXT = "http://hl7.org/fhir/StructureDefinition/structuredefinition-fhir-type"
 
 
@@ -217,7 +226,8 @@ def build_params(bundle, resources):
         if p.get("comparator"):
             item["comparators"] = p["comparator"]
         if p.get("component"):
-            item["components"] = [[c["definition"], c["expression"]] for c in p["component"]]
+            components = [[c["definition"], c["expression"]] for c in p["component"]]
+            item["components"] = COMPONENT_ERRATA.get(p["id"], components)
         params.append(item)
     params.sort(key=lambda i: i["id"])
     return params

@@ -24,7 +24,11 @@ pub fn parse_decimal(text: &str) -> Option<Decimal> {
     let (whole, fraction) = unsigned.split_once('.').unwrap_or((unsigned, ""));
     let digits_ok = |s: &str| s.chars().all(|c| c.is_ascii_digit());
     let has_fraction_point = unsigned.contains('.');
-    if whole.is_empty() || !digits_ok(whole) || !digits_ok(fraction) || (has_fraction_point && fraction.is_empty()) {
+    if whole.is_empty()
+        || !digits_ok(whole)
+        || !digits_ok(fraction)
+        || (has_fraction_point && fraction.is_empty())
+    {
         return None;
     }
     let value: f64 = text.parse().ok()?;

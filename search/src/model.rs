@@ -5,6 +5,7 @@
 //! `code` element implies through its required binding.
 
 use std::collections::{HashMap, HashSet};
+use std::hash::{BuildHasherDefault, Hasher};
 use std::sync::OnceLock;
 
 use serde::Deserialize;
@@ -47,18 +48,39 @@ pub(crate) struct Variant {
     pub(crate) primitive: bool,
 }
 
+/// FNV-1a: the model's keys are short, trusted names looked up on every navigation step,
+/// where SipHash's resistance to chosen keys buys nothing and costs a fifth of extraction.
+#[derive(Default)]
+pub(crate) struct Fnv(u64);
+
+impl Hasher for Fnv {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+
+    fn write(&mut self, bytes: &[u8]) {
+        let mut hash = if self.0 == 0 { 0xcbf2_9ce4_8422_2325 } else { self.0 };
+        for byte in bytes {
+            hash = (hash ^ u64::from(*byte)).wrapping_mul(0x0100_0000_01b3);
+        }
+        self.0 = hash;
+    }
+}
+
+type FastMap<V> = HashMap<String, V, BuildHasherDefault<Fnv>>;
+
 #[derive(Debug)]
 struct TypeDef {
     base: Option<String>,
     primitive: bool,
-    elements: HashMap<String, ElementDef>,
+    elements: FastMap<ElementDef>,
 }
 
 /// The element model of FHIR R4.
 #[derive(Debug)]
 pub(crate) struct Model {
-    types: HashMap<String, TypeDef>,
-    resources: HashSet<String>,
+    types: FastMap<TypeDef>,
+    resources: HashSet<String, BuildHasherDefault<Fnv>>,
 }
 
 impl Model {
@@ -79,7 +101,7 @@ impl Model {
             .filter(|(_, t)| t.kind.as_deref() == Some("primitive-type"))
             .map(|(name, _)| name.as_str())
             .collect();
-        let mut types: HashMap<String, TypeDef> = raw
+        let mut types: FastMap<TypeDef> = raw
             .types
             .iter()
             .map(|(name, t)| (name.clone(), type_def(name, t, &raw.bindings, &primitives)))
@@ -130,7 +152,7 @@ impl Model {
 }
 
 /// Copies inherited elements into every type, so that a lookup is one step at run time.
-fn flatten(types: &mut HashMap<String, TypeDef>) {
+fn flatten(types: &mut FastMap<TypeDef>) {
     let names: Vec<String> = types.keys().cloned().collect();
     for name in names {
         let mut inherited = Vec::new();
@@ -146,7 +168,12 @@ fn flatten(types: &mut HashMap<String, TypeDef>) {
     }
 }
 
-fn type_def(name: &str, raw: &RawType, bindings: &HashMap<String, String>, primitives: &HashSet<&str>) -> TypeDef {
+fn type_def(
+    name: &str,
+    raw: &RawType,
+    bindings: &HashMap<String, String>,
+    primitives: &HashSet<&str>,
+) -> TypeDef {
     let elements = raw
         .elements
         .iter()
@@ -173,7 +200,9 @@ fn variants(key: &str, types: &str, primitives: &HashSet<&str>) -> Vec<Variant> 
     };
     match key.strip_suffix("[x]") {
         None => vec![variant(key.to_owned(), types)],
-        Some(stem) => types.split(' ').map(|ty| variant(format!("{stem}{}", capitalize(ty)), ty)).collect(),
+        Some(stem) => {
+            types.split(' ').map(|ty| variant(format!("{stem}{}", capitalize(ty)), ty)).collect()
+        }
     }
 }
 

@@ -129,8 +129,11 @@ impl Registry {
         let raw: RawFile = serde_json::from_str(text).unwrap_or_else(|e| {
             panic!("search/params/r4.json has no valid parameters: {e}");
         });
-        let kinds: HashMap<&str, ParamKind> =
-            raw.params.iter().filter_map(|p| Some((p.id.as_str(), ParamKind::from_name(&p.kind)?))).collect();
+        let kinds: HashMap<&str, ParamKind> = raw
+            .params
+            .iter()
+            .filter_map(|p| Some((p.id.as_str(), ParamKind::from_name(&p.kind)?)))
+            .collect();
         let mut types: HashMap<String, TypeParams> = HashMap::new();
         for param in &raw.params {
             for (base, expression) in &param.bases {
@@ -145,7 +148,8 @@ impl Registry {
     }
 
     /// The parameter `code` of `resource_type`, the Resource-level ones (`_id`,
-    /// `_lastUpdated`, `_tag`, `_profile`, `_security`, `_source`) included.
+    /// `_lastUpdated`, `_tag`, `_profile`, `_security`, `_source`) included. A name that is
+    /// not a concrete resource type (`Resource` itself) sees only the Resource-level ones.
     pub fn get(&self, resource_type: &str, code: &str) -> Option<&SearchParam> {
         self.chain(resource_type).find_map(|t| t.by_code.get(code).map(|&i| &t.params[i]))
     }
@@ -193,7 +197,10 @@ fn build(
         expression: expression.map(str::to_owned),
         targets: targets(raw),
         components: raw.components.clone(),
-        component_kinds: component_ids.map(|id| kinds.get(id).copied()).collect::<Option<_>>().unwrap_or_default(),
+        component_kinds: component_ids
+            .map(|id| kinds.get(id).copied())
+            .collect::<Option<_>>()
+            .unwrap_or_default(),
         modifiers: modifiers.get(&raw.kind).cloned().unwrap_or_default(),
         comparators: raw.comparators.iter().filter_map(|c| Prefix::from_code(c)).collect(),
         parsed: expression.and_then(|e| fhirpath::parse(e).ok()),
@@ -209,8 +216,11 @@ fn parse_all<'e>(expressions: impl Iterator<Item = &'e str>) -> Vec<Expr> {
 /// The file writes "every resource type but these" for the long lists.
 fn targets(raw: &RawParam) -> Vec<String> {
     let Some(except) = &raw.targets_except else { return raw.targets.clone() };
-    let mut all: Vec<String> =
-        Model::r4().resources().filter(|t| !except.iter().any(|e| e == t)).map(str::to_owned).collect();
+    let mut all: Vec<String> = Model::r4()
+        .resources()
+        .filter(|t| !except.iter().any(|e| e == t))
+        .map(str::to_owned)
+        .collect();
     all.sort_unstable();
     all
 }
@@ -257,7 +267,8 @@ mod tests {
 
     #[test]
     fn patient_has_its_parameters_and_the_resource_ones() {
-        let codes: Vec<&str> = Registry::r4().for_type("Patient").map(|p| p.code.as_str()).collect();
+        let codes: Vec<&str> =
+            Registry::r4().for_type("Patient").map(|p| p.code.as_str()).collect();
         for code in ["birthdate", "gender", "identifier", "name", "_id", "_tag", "_source"] {
             assert!(codes.contains(&code), "{code} missing");
         }

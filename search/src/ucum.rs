@@ -228,6 +228,7 @@ mod tests {
         assert_eq!(canonical(1.0, "kPa"), Some((1000.0, "Pa".to_owned())));
     }
 
+    // FIXME(#3): Cel and g/(kg.d) are valid UCUM with a canonical form this table lacks.
     #[test]
     fn unknown_and_offset_units_have_no_canonical_form() {
         assert_eq!(canonical(37.0, "Cel"), None);

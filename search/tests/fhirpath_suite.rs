@@ -50,7 +50,8 @@ fn unescape(text: &str) -> String {
 }
 
 fn attributes(text: &str) -> HashMap<String, String> {
-    static PATTERN: LazyLock<Regex> = LazyLock::new(|| Regex::new(r#"(\w+)="([^"]*)""#).expect("regex"));
+    static PATTERN: LazyLock<Regex> =
+        LazyLock::new(|| Regex::new(r#"(\w+)="([^"]*)""#).expect("regex"));
     PATTERN.captures_iter(text).map(|c| (c[1].to_owned(), unescape(&c[2]))).collect()
 }
 
@@ -83,7 +84,8 @@ fn input(data: &Path, examples: Option<&Path>, input: &str) -> Result<Value, &'s
         "" => return Ok(Value::Null),
         json if json.ends_with(".json") => data.join("fhirpath").join(json),
         xml => {
-            let twin = JSON_TWINS.iter().find(|(x, _)| *x == xml).ok_or("input has no JSON twin")?;
+            let twin =
+                JSON_TWINS.iter().find(|(x, _)| *x == xml).ok_or("input has no JSON twin")?;
             examples.ok_or("PANORAMA_R4_EXAMPLES is unset")?.join(twin.1)
         }
     };
@@ -130,7 +132,9 @@ fn run(case: &Case, resource: &Value) -> Verdict {
 fn compare(case: &Case, items: &[Item<'_>]) -> Verdict {
     let actual: Vec<String> = match case.predicate {
         true => vec![(!items.is_empty()).to_string()],
-        false => items.iter().map(|i| i.primitive_text().unwrap_or_else(|| "<complex>".into())).collect(),
+        false => {
+            items.iter().map(|i| i.primitive_text().unwrap_or_else(|| "<complex>".into())).collect()
+        }
     };
     let expected: Vec<String> =
         case.outputs.iter().map(|text| text.trim_start_matches('@').to_owned()).collect();
@@ -153,7 +157,9 @@ fn supported_fhirpath_suite_cases_all_pass() {
         };
         match verdict {
             Verdict::Passed => passed += 1,
-            Verdict::Failed(why) => failures.push(format!("{}: `{}`: {why}", case.name, case.expression)),
+            Verdict::Failed(why) => {
+                failures.push(format!("{}: `{}`: {why}", case.name, case.expression))
+            }
             Verdict::Skipped(why) => *skipped.entry(why).or_default() += 1,
         }
     }

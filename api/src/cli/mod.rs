@@ -1,5 +1,6 @@
 //! The `panorama` command line: `serve`, `load` and `migrate`.
 
+mod load;
 mod serve;
 
 use std::net::SocketAddr;
@@ -7,6 +8,7 @@ use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
+pub use load::load;
 pub use serve::serve;
 
 /// Panorama: a FHIR R4 server for a region's shared imaging record.

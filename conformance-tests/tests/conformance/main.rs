@@ -6,4 +6,5 @@ mod bad_input;
 mod crud;
 mod examples;
 mod history;
+mod synthea;
 mod transactions;

@@ -5,6 +5,8 @@
 //! - an Identifier gives a `Token` (system, value, `type.text` as text) and, per coding of
 //!   its `type`, an `OfType` entry under the same parameter code, for `:of-type`;
 //! - a `code` element with a required binding to one code system carries that system;
+//! - a CodeableConcept gives a `Token` per coding (its display as text) and, when it has
+//!   `text`, a `Token` with only that text;
 //! - `Reference.url` is the reference as written; `#contained` references give nothing;
 //! - a composite parameter gives one `Composite` entry per combination of its components'
 //!   values, in the order of the definition's components;
@@ -30,13 +32,26 @@ pub struct IndexEntry {
 #[derive(Debug, Clone, PartialEq)]
 pub enum IndexValue {
     /// `normalized`: case folded and accents removed (`Müller` -> `muller`); `exact`: as written.
-    String { normalized: String, exact: String },
+    String {
+        normalized: String,
+        exact: String,
+    },
     /// `text` is the display or text, normalized like strings, for `:text`.
-    Token { system: Option<String>, code: Option<String>, text: Option<String> },
+    Token {
+        system: Option<String>,
+        code: Option<String>,
+        text: Option<String>,
+    },
     /// An Identifier's `type` coding and its value, for `identifier:of-type=system|code|value`.
-    OfType { type_system: Option<String>, type_code: String, value: String },
+    OfType {
+        type_system: Option<String>,
+        type_code: String,
+        value: String,
+    },
     /// `url` is the reference as written (absent for a reference by identifier only);
     /// `target_type`/`target_id` come from its last two segments, or from `Reference.type`.
+    // FIXME(#3): an absolute URL to another server gets the same type/id as a local
+    // reference; telling them apart needs the server's base URL, which this crate lacks.
     Reference {
         target_type: Option<String>,
         target_id: Option<String>,
@@ -45,9 +60,16 @@ pub enum IndexValue {
     },
     /// Epoch microseconds UTC, both bounds inclusive, at the value's own precision; an open
     /// Period end is `i64::MAX`, an open start `i64::MIN`.
-    Date { low: i64, high: i64 },
+    Date {
+        low: i64,
+        high: i64,
+    },
     /// `value` is the exact decimal text; `low`/`high` the range its precision implies.
-    Number { value: String, low: f64, high: f64 },
+    Number {
+        value: String,
+        low: f64,
+        high: f64,
+    },
     /// `canonical` is the value and unit in canonical UCUM when the unit is a known one.
     /// A Range gives its low value as `value` and its bounds as `low`/`high`; a comparator
     /// (`<5`) opens the range on its side.
@@ -60,7 +82,9 @@ pub enum IndexValue {
         unit: Option<String>,
         canonical: Option<(f64, String)>,
     },
-    Uri { value: String },
+    Uri {
+        value: String,
+    },
     /// One value per component, in the order of the definition's components.
     Composite(Vec<IndexValue>),
 }
@@ -72,9 +96,10 @@ pub fn extract(resource: &Value) -> Vec<IndexEntry> {
     };
     let mut entries = Vec::new();
     let mut found = Vec::new();
+    let root = [fhirpath::root(resource)];
     for param in Registry::r4().for_type(resource_type) {
         found.clear();
-        param_values(param, resource, &mut found);
+        values_on(param, resource, &root, &mut found);
         let start = entries.len();
         for value in found.drain(..) {
             if !entries[start..].iter().any(|e: &IndexEntry| e.value == value) {
@@ -87,28 +112,53 @@ pub fn extract(resource: &Value) -> Vec<IndexEntry> {
 
 /// The values of one parameter on `resource`, duplicates included.
 pub fn param_values(param: &SearchParam, resource: &Value, out: &mut Vec<IndexValue>) {
+    values_on(param, resource, &[fhirpath::root(resource)], out);
+}
+
+fn values_on<'a>(
+    param: &SearchParam,
+    resource: &'a Value,
+    root: &[Item<'a>],
+    out: &mut Vec<IndexValue>,
+) {
     let Some(expr) = &param.parsed else { return };
     // An evaluation error means the resource does not have the shape R4 gives it; such a
     // resource simply has no value for this parameter.
-    let Ok(items) = fhirpath::evaluate(expr, resource, Mode::Search) else { return };
+    let Ok(items) = fhirpath::evaluate_on(expr, resource, root, Mode::Search) else { return };
     match param.kind {
         ParamKind::Composite => composite_values(param, resource, &items, out),
         kind => items.iter().for_each(|item| values::push(kind, item, out)),
     }
 }
 
-fn composite_values(param: &SearchParam, resource: &Value, roots: &[Item<'_>], out: &mut Vec<IndexValue>) {
+fn composite_values(
+    param: &SearchParam,
+    resource: &Value,
+    roots: &[Item<'_>],
+    out: &mut Vec<IndexValue>,
+) {
     let complete = param.parsed_components.len() == param.components.len()
         && param.component_kinds.len() == param.components.len();
     if !complete {
         return;
     }
-    let parts = param.parsed_components.iter().zip(&param.component_kinds);
     for root in roots {
+        let focus = std::slice::from_ref(root);
+        let mut found = Vec::with_capacity(param.components.len());
+        for expr in &param.parsed_components {
+            let items =
+                fhirpath::evaluate_on(expr, resource, focus, Mode::Search).unwrap_or_default();
+            // A component without values leaves no combination; skip building the others.
+            if items.is_empty() {
+                break;
+            }
+            found.push(items);
+        }
+        if found.len() < param.components.len() {
+            continue;
+        }
         let mut combinations: Vec<Vec<IndexValue>> = vec![Vec::new()];
-        for (expr, kind) in parts.clone() {
-            let focus = std::slice::from_ref(root);
-            let items = fhirpath::evaluate_on(expr, resource, focus, Mode::Search).unwrap_or_default();
+        for (items, kind) in found.iter().zip(&param.component_kinds) {
             let mut component = Vec::new();
             items.iter().for_each(|item| values::push(*kind, item, &mut component));
             combinations = product(combinations, &component);
@@ -154,9 +204,20 @@ mod tests {
     #[test]
     fn resource_level_parameters_come_from_id_and_meta() {
         let entries = extract(&json!({"resourceType": "Observation", "id": "o1",
-            "meta": {"lastUpdated": "2020-01-01T00:00:00Z", "source": "http://src", "tag": [{"system": "s", "code": "t"}]}}));
-        assert_eq!(values_of(&entries, "_id"), [&IndexValue::Token { system: None, code: Some("o1".into()), text: None }]);
-        assert_eq!(values_of(&entries, "_source"), [&IndexValue::Uri { value: "http://src".into() }]);
+            "meta": {
+                "lastUpdated": "2020-01-01T00:00:00Z",
+                "source": "http://src",
+                "tag": [{"system": "s", "code": "t"}]
+            }
+        }));
+        assert_eq!(
+            values_of(&entries, "_id"),
+            [&IndexValue::Token { system: None, code: Some("o1".into()), text: None }]
+        );
+        assert_eq!(
+            values_of(&entries, "_source"),
+            [&IndexValue::Uri { value: "http://src".into() }]
+        );
         assert_eq!(values_of(&entries, "_tag").len(), 1);
         let (low, high) = crate::datetime::date_range("2020-01-01T00:00:00Z").expect("valid");
         assert_eq!(values_of(&entries, "_lastUpdated"), [&IndexValue::Date { low, high }]);
@@ -165,8 +226,17 @@ mod tests {
     #[test]
     fn composite_gives_one_entry_per_combination() {
         let observation = json!({"resourceType": "Observation",
-            "code": {"coding": [{"system": "http://loinc.org", "code": "29463-7"}, {"system": "http://snomed.info/sct", "code": "27113001"}]},
-            "valueQuantity": {"value": 185, "unit": "lbs", "system": "http://unitsofmeasure.org", "code": "[lb_av]"}});
+            "code": {"coding": [
+                {"system": "http://loinc.org", "code": "29463-7"},
+                {"system": "http://snomed.info/sct", "code": "27113001"}
+            ]},
+            "valueQuantity": {
+                "value": 185,
+                "unit": "lbs",
+                "system": "http://unitsofmeasure.org",
+                "code": "[lb_av]"
+            }
+        });
         let entries = extract(&observation);
         let composites = values_of(&entries, "code-value-quantity");
         assert_eq!(composites.len(), 2);
@@ -177,7 +247,8 @@ mod tests {
 
     #[test]
     fn identical_values_are_given_once() {
-        let patient = json!({"resourceType": "Patient", "name": [{"family": "Chalmers"}, {"family": "Chalmers"}]});
+        let names = json!([{"family": "Chalmers"}, {"family": "Chalmers"}]);
+        let patient = json!({"resourceType": "Patient", "name": names});
         let entries = extract(&patient);
         assert_eq!(values_of(&entries, "family").len(), 1);
     }

@@ -11,7 +11,8 @@ use crate::reference::target_of;
 use crate::registry::ParamKind;
 
 const NAME_PARTS: [&str; 5] = ["family", "given", "text", "prefix", "suffix"];
-const ADDRESS_PARTS: [&str; 7] = ["line", "city", "district", "state", "postalCode", "country", "text"];
+const ADDRESS_PARTS: [&str; 7] =
+    ["line", "city", "district", "state", "postalCode", "country", "text"];
 
 /// Appends the values `item` gives a parameter of `kind`.
 pub(super) fn push(kind: ParamKind, item: &Item<'_>, out: &mut Vec<IndexValue>) {
@@ -107,7 +108,12 @@ fn tokens(node: &Node<'_>, value: &Value, out: &mut Vec<IndexValue>) {
     match type_of(node) {
         "Coding" => coding(value, out),
         "CodeableConcept" => {
-            value.get("coding").and_then(Value::as_array).into_iter().flatten().for_each(|c| coding(c, out));
+            value
+                .get("coding")
+                .and_then(Value::as_array)
+                .into_iter()
+                .flatten()
+                .for_each(|c| coding(c, out));
             out.extend(field(value, "text").map(|t| token(None, None, Some(t))));
         }
         "Identifier" => identifier(value, out),
@@ -119,7 +125,8 @@ fn tokens(node: &Node<'_>, value: &Value, out: &mut Vec<IndexValue>) {
 }
 
 fn coding(value: &Value, out: &mut Vec<IndexValue>) {
-    let (system, code, display) = (field(value, "system"), field(value, "code"), field(value, "display"));
+    let (system, code, display) =
+        (field(value, "system"), field(value, "code"), field(value, "display"));
     if system.is_some() || code.is_some() || display.is_some() {
         out.push(token(system, code, display));
     }
@@ -149,7 +156,10 @@ fn references(type_name: &str, value: &Value, out: &mut Vec<IndexValue>) {
     if let Some(resource_type) = field(value, "resourceType") {
         return out.extend(contained_resource(resource_type, value));
     }
-    if type_name == "Reference" || value.get("reference").is_some() || value.get("identifier").is_some() {
+    if type_name == "Reference"
+        || value.get("reference").is_some()
+        || value.get("identifier").is_some()
+    {
         out.extend(reference_value(value));
     }
 }
@@ -227,7 +237,10 @@ mod tests {
 
     #[test]
     fn codeable_concept_gives_each_coding_and_its_text() {
-        let concept = json!({"coding": [{"system": "http://loinc.org", "code": "29463-7", "display": "Body Weight"}], "text": "Weight"});
+        let concept = json!({
+            "coding": [{"system": "http://loinc.org", "code": "29463-7", "display": "Body Weight"}],
+            "text": "Weight"
+        });
         assert_eq!(
             values(ParamKind::Token, &concept, "CodeableConcept"),
             [
@@ -240,7 +253,10 @@ mod tests {
     #[test]
     fn identifier_gives_a_token_and_an_of_type_entry_per_type_coding() {
         let identifier = json!({"system": "urn:oid:1.2.36.146.595.217.0.1", "value": "12345",
-            "type": {"coding": [{"system": "http://terminology.hl7.org/CodeSystem/v2-0203", "code": "MR"}]}});
+            "type": {"coding": [
+                {"system": "http://terminology.hl7.org/CodeSystem/v2-0203", "code": "MR"}
+            ]}
+        });
         assert_eq!(
             values(ParamKind::Token, &identifier, "Identifier"),
             [
@@ -270,8 +286,11 @@ mod tests {
 
     #[test]
     fn contained_references_are_skipped_and_identifier_only_ones_kept() {
-        assert!(values(ParamKind::Reference, &json!({"reference": "#med"}), "Reference").is_empty());
-        let by_identifier = json!({"type": "Patient", "identifier": {"system": "urn:x", "value": "7"}});
+        assert!(
+            values(ParamKind::Reference, &json!({"reference": "#med"}), "Reference").is_empty()
+        );
+        let by_identifier =
+            json!({"type": "Patient", "identifier": {"system": "urn:x", "value": "7"}});
         assert_eq!(
             values(ParamKind::Reference, &by_identifier, "Reference"),
             [IndexValue::Reference {
@@ -286,8 +305,14 @@ mod tests {
     #[test]
     fn contact_point_and_boolean_give_plain_codes() {
         let phone = json!({"system": "phone", "value": "555-1234"});
-        assert_eq!(values(ParamKind::Token, &phone, "ContactPoint"), [token(None, Some("555-1234"), None)]);
-        assert_eq!(values(ParamKind::Token, &json!(true), "boolean"), [token(None, Some("true"), None)]);
+        assert_eq!(
+            values(ParamKind::Token, &phone, "ContactPoint"),
+            [token(None, Some("555-1234"), None)]
+        );
+        assert_eq!(
+            values(ParamKind::Token, &json!(true), "boolean"),
+            [token(None, Some("true"), None)]
+        );
     }
 
     #[test]

@@ -27,7 +27,11 @@ pub(crate) struct Evaluator<'a> {
 }
 
 impl<'a> Evaluator<'a> {
-    pub(crate) fn eval(&self, expr: &Expr, focus: &[Item<'a>]) -> Result<Vec<Item<'a>>, FhirPathError> {
+    pub(crate) fn eval(
+        &self,
+        expr: &Expr,
+        focus: &[Item<'a>],
+    ) -> Result<Vec<Item<'a>>, FhirPathError> {
         match expr {
             Expr::Literal(literal) => Ok(literal_items(literal)),
             Expr::Identifier(name) => Ok(self.path_start(name, focus)),
@@ -48,7 +52,11 @@ impl<'a> Evaluator<'a> {
         }
     }
 
-    fn input(&self, target: Option<&Expr>, focus: &[Item<'a>]) -> Result<Vec<Item<'a>>, FhirPathError> {
+    fn input(
+        &self,
+        target: Option<&Expr>,
+        focus: &[Item<'a>],
+    ) -> Result<Vec<Item<'a>>, FhirPathError> {
         match target {
             Some(target) => self.eval(target, focus),
             None => Ok(focus.to_vec()),
@@ -118,7 +126,8 @@ impl<'a> Evaluator<'a> {
             return self.push_values(Some(value), shadow, "", None, out);
         }
         for (key, value) in object {
-            let suffix = key.strip_prefix(name).filter(|s| s.starts_with(|c: char| c.is_uppercase()));
+            let suffix =
+                key.strip_prefix(name).filter(|s| s.starts_with(|c: char| c.is_uppercase()));
             if let Some(suffix) = suffix {
                 let shadow = object.get(&format!("_{key}"));
                 self.push_values(Some(value), shadow, self.choice_type(suffix), None, out);
@@ -129,7 +138,8 @@ impl<'a> Evaluator<'a> {
     /// The type a choice key's suffix names: `String` -> `string`, `Quantity` -> `Quantity`.
     fn choice_type(&self, suffix: &str) -> &'static str {
         let mut chars = suffix.chars();
-        let lowered: String = chars.next().map(|c| c.to_ascii_lowercase()).into_iter().chain(chars).collect();
+        let lowered: String =
+            chars.next().map(|c| c.to_ascii_lowercase()).into_iter().chain(chars).collect();
         match self.model.is_primitive(&lowered) {
             true => self.model.type_name(&lowered),
             false => self.model.type_name(suffix),
@@ -177,7 +187,10 @@ impl<'a> Evaluator<'a> {
         }
         // Only an element typed Resource (contained, Bundle entries) or untyped names its type.
         let names_itself = matches!(type_name, "" | "Resource" | "DomainResource");
-        let declared = value.filter(|_| names_itself).and_then(|v| v.get("resourceType")).and_then(Value::as_str);
+        let declared = value
+            .filter(|_| names_itself)
+            .and_then(|v| v.get("resourceType"))
+            .and_then(Value::as_str);
         let type_name = match declared {
             Some(resource_type) => self.model.type_name(resource_type).unwrap_or(""),
             None => type_name,
@@ -187,11 +200,18 @@ impl<'a> Evaluator<'a> {
         out.push(Item::Node(node));
     }
 
-    fn call(&self, name: &str, args: &[Expr], input: Vec<Item<'a>>) -> Result<Vec<Item<'a>>, FhirPathError> {
+    fn call(
+        &self,
+        name: &str,
+        args: &[Expr],
+        input: Vec<Item<'a>>,
+    ) -> Result<Vec<Item<'a>>, FhirPathError> {
         Ok(match (name, args) {
             ("where", [criteria]) => self.filter(criteria, input)?,
             ("exists", []) => vec![Item::Boolean(!input.is_empty())],
-            ("exists", [criteria]) => vec![Item::Boolean(!self.filter(criteria, input)?.is_empty())],
+            ("exists", [criteria]) => {
+                vec![Item::Boolean(!self.filter(criteria, input)?.is_empty())]
+            }
             ("empty", []) => vec![Item::Boolean(input.is_empty())],
             ("first", []) => input.into_iter().take(1).collect(),
             ("not", []) => truth(&input)?.map(|b| Item::Boolean(!b)).into_iter().collect(),
@@ -201,7 +221,11 @@ impl<'a> Evaluator<'a> {
         })
     }
 
-    fn filter(&self, criteria: &Expr, input: Vec<Item<'a>>) -> Result<Vec<Item<'a>>, FhirPathError> {
+    fn filter(
+        &self,
+        criteria: &Expr,
+        input: Vec<Item<'a>>,
+    ) -> Result<Vec<Item<'a>>, FhirPathError> {
         let mut kept = Vec::new();
         for item in input {
             let result = self.eval(criteria, std::slice::from_ref(&item))?;
@@ -238,15 +262,26 @@ impl<'a> Evaluator<'a> {
         found?.get("resourceType")?.as_str()
     }
 
-    fn type_test(&self, op: TypeOp, spec: &TypeSpec, input: Vec<Item<'a>>) -> Result<Vec<Item<'a>>, FhirPathError> {
+    fn type_test(
+        &self,
+        op: TypeOp,
+        spec: &TypeSpec,
+        input: Vec<Item<'a>>,
+    ) -> Result<Vec<Item<'a>>, FhirPathError> {
         let Some(target) = self.type_target(spec)? else { return Ok(Vec::new()) };
         let single = self.mode == Mode::Strict && op != TypeOp::OfType;
         if single && input.len() > 1 {
             return Err(FhirPathError::Evaluation("type test on more than one item".into()));
         }
         Ok(match op {
-            TypeOp::Is => input.first().map(|item| Item::Boolean(self.is(item, target, false))).into_iter().collect(),
-            TypeOp::As | TypeOp::OfType => input.into_iter().filter(|item| self.is(item, target, true)).collect(),
+            TypeOp::Is => input
+                .first()
+                .map(|item| Item::Boolean(self.is(item, target, false)))
+                .into_iter()
+                .collect(),
+            TypeOp::As | TypeOp::OfType => {
+                input.into_iter().filter(|item| self.is(item, target, true)).collect()
+            }
         })
     }
 
@@ -270,15 +305,19 @@ impl<'a> Evaluator<'a> {
     /// themselves, as the official tests expect (`gender.as(string)` is empty).
     fn is(&self, item: &Item<'a>, target: TypeTarget, exact: bool) -> bool {
         match (item, target) {
-            (Item::Node(node), TypeTarget::Fhir(name)) => match exact && self.model.is_primitive(name) {
-                true => node.type_name == name,
-                false => self.model.is_a(node.type_name, name),
-            },
+            (Item::Node(node), TypeTarget::Fhir(name)) => {
+                match exact && self.model.is_primitive(name) {
+                    true => node.type_name == name,
+                    false => self.model.is_a(node.type_name, name),
+                }
+            }
             // Search expressions write `value.as(DateTime)` for the FHIR dateTime.
             (Item::Node(node), TypeTarget::System(name)) => {
                 self.mode == Mode::Search && system_type_of(node.type_name) == Some(name)
             }
-            (Item::Resolved { type_name: Some(found), .. }, TypeTarget::Fhir(name)) => self.model.is_a(found, name),
+            (Item::Resolved { type_name: Some(found), .. }, TypeTarget::Fhir(name)) => {
+                self.model.is_a(found, name)
+            }
             (Item::Boolean(_), TypeTarget::System(name)) => name == "Boolean",
             (Item::String(_), TypeTarget::System(name)) => name == "String",
             (Item::Integer(_), TypeTarget::System(name)) => name == "Integer",
@@ -287,7 +326,12 @@ impl<'a> Evaluator<'a> {
         }
     }
 
-    fn index(&self, target: &Expr, index: &Expr, focus: &[Item<'a>]) -> Result<Vec<Item<'a>>, FhirPathError> {
+    fn index(
+        &self,
+        target: &Expr,
+        index: &Expr,
+        focus: &[Item<'a>],
+    ) -> Result<Vec<Item<'a>>, FhirPathError> {
         let items = self.eval(target, focus)?;
         let position = match self.eval(index, focus)?.as_slice() {
             [Item::Integer(i)] => usize::try_from(*i).ok(),
@@ -297,7 +341,13 @@ impl<'a> Evaluator<'a> {
         Ok(position.and_then(|i| items.into_iter().nth(i)).into_iter().collect())
     }
 
-    fn binary(&self, op: BinaryOp, left: &Expr, right: &Expr, focus: &[Item<'a>]) -> Result<Vec<Item<'a>>, FhirPathError> {
+    fn binary(
+        &self,
+        op: BinaryOp,
+        left: &Expr,
+        right: &Expr,
+        focus: &[Item<'a>],
+    ) -> Result<Vec<Item<'a>>, FhirPathError> {
         let (left, right) = (self.eval(left, focus)?, self.eval(right, focus)?);
         let result = match op {
             BinaryOp::Union => return Ok(union(left, right)),
@@ -387,7 +437,9 @@ fn system_type_of(fhir: &str) -> Option<&'static str> {
         "date" => "Date",
         "dateTime" | "instant" => "DateTime",
         "time" => "Time",
-        "string" | "code" | "id" | "uri" | "url" | "canonical" | "oid" | "uuid" | "markdown" => "String",
+        "string" | "code" | "id" | "uri" | "url" | "canonical" | "oid" | "uuid" | "markdown" => {
+            "String"
+        }
         _ => return None,
     })
 }

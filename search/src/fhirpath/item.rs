@@ -17,7 +17,10 @@ pub enum Item<'a> {
     Decimal(String),
     /// What `resolve()` made of a reference: the resource type it points to, read from the
     /// reference itself since this evaluator has no access to other resources.
-    Resolved { reference: Node<'a>, type_name: Option<&'a str> },
+    Resolved {
+        reference: Node<'a>,
+        type_name: Option<&'a str>,
+    },
 }
 
 /// An element of the resource: its JSON value and, for primitives, the `_name` sibling
@@ -34,7 +37,11 @@ pub struct Node<'a> {
 }
 
 impl<'a> Node<'a> {
-    pub(crate) fn new(value: Option<&'a Value>, shadow: Option<&'a Value>, ty: &'static str) -> Self {
+    pub(crate) fn new(
+        value: Option<&'a Value>,
+        shadow: Option<&'a Value>,
+        ty: &'static str,
+    ) -> Self {
         Node { value, shadow, type_name: ty, implicit_system: None }
     }
 

@@ -48,7 +48,7 @@ impl Lexer {
                 '\'' => self.string('\'').map(|s| self.tokens.push(Token::Str(s)))?,
                 '`' => self.string('`').map(|s| self.tokens.push(Token::Delimited(s)))?,
                 '@' => self.date_time(),
-                '$' => self.prefixed(|name| Token::Variable(name))?,
+                '$' => self.prefixed(Token::Variable)?,
                 '%' => self.external()?,
                 c if c.is_ascii_digit() => self.number(),
                 c if c.is_alphabetic() || c == '_' => self.ident(),

@@ -60,7 +60,11 @@ pub fn root(resource: &Value) -> Item<'_> {
 }
 
 /// Evaluates `expr` with the resource as its context.
-pub fn evaluate<'a>(expr: &Expr, resource: &'a Value, mode: Mode) -> Result<Vec<Item<'a>>, FhirPathError> {
+pub fn evaluate<'a>(
+    expr: &Expr,
+    resource: &'a Value,
+    mode: Mode,
+) -> Result<Vec<Item<'a>>, FhirPathError> {
     evaluate_on(expr, resource, &[root(resource)], mode)
 }
 
@@ -149,7 +153,10 @@ mod tests {
     #[test]
     fn primitive_extensions_are_read_from_the_underscore_sibling() {
         let patient = json!({"resourceType": "Patient", "birthDate": "1974-12-25",
-            "_birthDate": {"extension": [{"url": "http://x/birthTime", "valueDateTime": "1974-12-25T14:35:45-05:00"}]}});
+            "_birthDate": {"extension": [
+                {"url": "http://x/birthTime", "valueDateTime": "1974-12-25T14:35:45-05:00"}
+            ]}
+        });
         let expr = "Patient.birthDate.extension('http://x/birthTime').value";
         assert_eq!(texts(expr, &patient), ["1974-12-25T14:35:45-05:00"]);
     }

@@ -13,9 +13,17 @@ pub enum Expr {
     /// `target.name`
     Member(Box<Expr>, String),
     /// `target.name(args)`, or `name(args)` on the focus when `target` is `None`.
-    Call { target: Option<Box<Expr>>, name: String, args: Vec<Expr> },
+    Call {
+        target: Option<Box<Expr>>,
+        name: String,
+        args: Vec<Expr>,
+    },
     /// `target.is(T)`, `target.as(T)`, `target.ofType(T)`, `target is T`, `target as T`.
-    TypeTest { target: Option<Box<Expr>>, op: TypeOp, spec: TypeSpec },
+    TypeTest {
+        target: Option<Box<Expr>>,
+        op: TypeOp,
+        spec: TypeSpec,
+    },
     /// `target[index]`
     Index(Box<Expr>, Box<Expr>),
     /// `-x` or `+x`
@@ -85,8 +93,22 @@ pub enum BinaryOp {
 }
 
 const CALENDAR_UNITS: [&str; 16] = [
-    "year", "years", "month", "months", "week", "weeks", "day", "days", "hour", "hours", "minute",
-    "minutes", "second", "seconds", "millisecond", "milliseconds",
+    "year",
+    "years",
+    "month",
+    "months",
+    "week",
+    "weeks",
+    "day",
+    "days",
+    "hour",
+    "hours",
+    "minute",
+    "minutes",
+    "second",
+    "seconds",
+    "millisecond",
+    "milliseconds",
 ];
 
 /// Parses the full FHIRPath grammar.
@@ -292,7 +314,9 @@ impl Parser {
     fn number(&mut self, number: String) -> Expr {
         let unit = match self.peek() {
             Some(Token::Str(unit)) => Some(unit.clone()),
-            Some(Token::Ident(word)) if CALENDAR_UNITS.contains(&word.as_str()) => Some(word.clone()),
+            Some(Token::Ident(word)) if CALENDAR_UNITS.contains(&word.as_str()) => {
+                Some(word.clone())
+            }
             _ => None,
         };
         match unit {

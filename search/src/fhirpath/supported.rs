@@ -86,7 +86,10 @@ mod tests {
         assert_eq!(verdict("Account.subject.where(resolve() is Patient)"), Ok(()));
         assert_eq!(verdict("Patient.deceased.exists() and Patient.deceased != false"), Ok(()));
         assert_eq!(verdict("Bundle.entry[0].resource"), Ok(()));
-        assert_eq!(verdict("(Observation.value as Quantity) | Observation.value.as(Range)"), Ok(()));
+        assert_eq!(
+            verdict("(Observation.value as Quantity) | Observation.value.as(Range)"),
+            Ok(())
+        );
     }
 
     #[test]

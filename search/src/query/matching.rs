@@ -15,13 +15,25 @@ use crate::extract::{IndexEntry, IndexValue, extract};
 /// - `sa`: the resource range starts after the search high; `eb`: it ends before the low;
 /// - `ap`: the ranges overlap (the parser has widened the search range by 10 % of its
 ///   distance from now).
-pub fn date_matches(prefix: Prefix, search_low: i64, search_high: i64, res_low: i64, res_high: i64) -> bool {
+pub fn date_matches(
+    prefix: Prefix,
+    search_low: i64,
+    search_high: i64,
+    res_low: i64,
+    res_high: i64,
+) -> bool {
     range_matches(prefix, (search_low, search_high), (res_low, res_high))
 }
 
 /// Number comparison, the same rules as `date_matches` on the implicit precision ranges
 /// (`100` is [99.5, 100.5]); for `ap` the parser has widened the search range to ±10 %.
-pub fn number_matches(prefix: Prefix, search_low: f64, search_high: f64, res_low: f64, res_high: f64) -> bool {
+pub fn number_matches(
+    prefix: Prefix,
+    search_low: f64,
+    search_high: f64,
+    res_low: f64,
+    res_high: f64,
+) -> bool {
     range_matches(prefix, (search_low, search_high), (res_low, res_high))
 }
 
@@ -56,7 +68,8 @@ fn clause_matches(clause: &Clause, entries: &[IndexEntry]) -> bool {
     if !clause.chain.is_empty() {
         return false;
     }
-    let values: Vec<&IndexValue> = entries.iter().filter(|e| e.param == clause.param).map(|e| &e.value).collect();
+    let values: Vec<&IndexValue> =
+        entries.iter().filter(|e| e.param == clause.param).map(|e| &e.value).collect();
     clause.values.iter().any(|predicate| predicate_matches(predicate, &values))
 }
 
@@ -65,7 +78,8 @@ fn predicate_matches(predicate: &Predicate, values: &[&IndexValue]) -> bool {
         Predicate::Missing(missing) => values.is_empty() == *missing,
         Predicate::Has(_) => false,
         Predicate::Token { not: true, system, code } => {
-            let positive = Predicate::Token { system: system.clone(), code: code.clone(), not: false };
+            let positive =
+                Predicate::Token { system: system.clone(), code: code.clone(), not: false };
             !values.iter().any(|v| value_matches(&positive, v))
         }
         _ => values.iter().any(|v| value_matches(predicate, v)),
@@ -75,34 +89,44 @@ fn predicate_matches(predicate: &Predicate, values: &[&IndexValue]) -> bool {
 /// Whether one predicate holds for one index value.
 pub(crate) fn value_matches(predicate: &Predicate, value: &IndexValue) -> bool {
     match (predicate, value) {
-        (Predicate::String { value: wanted, mode }, IndexValue::String { normalized, exact }) => match mode {
-            StringMode::Prefix => normalized.starts_with(wanted.as_str()),
-            StringMode::Contains => normalized.contains(wanted.as_str()),
-            StringMode::Exact => exact == wanted,
-        },
+        (Predicate::String { value: wanted, mode }, IndexValue::String { normalized, exact }) => {
+            match mode {
+                StringMode::Prefix => normalized.starts_with(wanted.as_str()),
+                StringMode::Contains => normalized.contains(wanted.as_str()),
+                StringMode::Exact => exact == wanted,
+            }
+        }
         (Predicate::Token { system, code, .. }, IndexValue::Token { system: s, code: c, .. }) => {
             system_matches(system, s.as_deref()) && (code.is_none() || code == c)
         }
-        (Predicate::TokenText { text }, IndexValue::Token { text: Some(t), .. }) => t.starts_with(text.as_str()),
+        (Predicate::TokenText { text }, IndexValue::Token { text: Some(t), .. }) => {
+            t.starts_with(text.as_str())
+        }
         (
             Predicate::OfType { type_system, type_code, value },
             IndexValue::OfType { type_system: s, type_code: c, value: v },
         ) => s.as_deref() == Some(type_system.as_str()) && type_code == c && value == v,
-        (Predicate::Reference(wanted), IndexValue::Reference { .. }) => reference_matches(wanted, value),
+        (Predicate::Reference(wanted), IndexValue::Reference { .. }) => {
+            reference_matches(wanted, value)
+        }
         (Predicate::Date { prefix, low, high }, IndexValue::Date { low: rl, high: rh }) => {
             date_matches(*prefix, *low, *high, *rl, *rh)
         }
-        (Predicate::Number { prefix, low, high, .. }, IndexValue::Number { low: rl, high: rh, .. }) => {
-            number_matches(*prefix, *low, *high, *rl, *rh)
+        (
+            Predicate::Number { prefix, low, high, .. },
+            IndexValue::Number { low: rl, high: rh, .. },
+        ) => number_matches(*prefix, *low, *high, *rl, *rh),
+        (Predicate::Quantity { .. }, IndexValue::Quantity { .. }) => {
+            quantity_matches(predicate, value)
         }
-        (Predicate::Quantity { .. }, IndexValue::Quantity { .. }) => quantity_matches(predicate, value),
         (Predicate::Uri { value: wanted, mode }, IndexValue::Uri { value: v }) => match mode {
             UriMode::Exact => v == wanted,
             UriMode::Below => v.starts_with(wanted.as_str()),
             UriMode::Above => wanted.starts_with(v.as_str()),
         },
         (Predicate::Composite(parts), IndexValue::Composite(values)) => {
-            parts.len() == values.len() && parts.iter().zip(values).all(|(p, v)| value_matches(p, v))
+            parts.len() == values.len()
+                && parts.iter().zip(values).all(|(p, v)| value_matches(p, v))
         }
         _ => false,
     }
@@ -117,10 +141,13 @@ fn system_matches(wanted: &SystemMatch, system: Option<&str>) -> bool {
 }
 
 fn reference_matches(wanted: &ReferenceMatch, value: &IndexValue) -> bool {
-    let IndexValue::Reference { target_type, target_id, url, identifier } = value else { return false };
+    let IndexValue::Reference { target_type, target_id, url, identifier } = value else {
+        return false;
+    };
     match wanted {
         ReferenceMatch::Local { target_type: wanted_type, id } => {
-            target_id.as_deref() == Some(id.as_str()) && (wanted_type.is_none() || wanted_type == target_type)
+            target_id.as_deref() == Some(id.as_str())
+                && (wanted_type.is_none() || wanted_type == target_type)
         }
         ReferenceMatch::Url(wanted_url) => url.as_deref() == Some(wanted_url.as_str()),
         ReferenceMatch::Identifier { system, value } => identifier
@@ -132,8 +159,12 @@ fn reference_matches(wanted: &ReferenceMatch, value: &IndexValue) -> bool {
 /// Canonical units compare when both sides have them (the resource's canonical value taken
 /// as exact); otherwise the system and code must agree (`||code` also accepts the unit).
 fn quantity_matches(predicate: &Predicate, value: &IndexValue) -> bool {
-    let Predicate::Quantity { prefix, low, high, system, code, canonical, .. } = predicate else { return false };
-    let IndexValue::Quantity { low: rl, high: rh, system: s, code: c, unit, canonical: rc, .. } = value else {
+    let Predicate::Quantity { prefix, low, high, system, code, canonical, .. } = predicate else {
+        return false;
+    };
+    let IndexValue::Quantity { low: rl, high: rh, system: s, code: c, unit, canonical: rc, .. } =
+        value
+    else {
         return false;
     };
     if let (Some((cl, ch, cu)), Some((rv, ru))) = (canonical, rc)
@@ -182,7 +213,12 @@ mod tests {
     fn date_prefixes_hold_for_every_position_of_the_resource_range() {
         for (prefix, expected) in EXPECTED {
             for ((name, low, high), want) in RANGES.iter().zip(expected) {
-                assert_eq!(date_matches(prefix, 10, 20, *low, *high), want, "{} {name}", prefix.code());
+                assert_eq!(
+                    date_matches(prefix, 10, 20, *low, *high),
+                    want,
+                    "{} {name}",
+                    prefix.code()
+                );
             }
         }
     }

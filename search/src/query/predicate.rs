@@ -165,19 +165,41 @@ pub enum Predicate {
     /// `:missing=true` (no value indexed) or `:missing=false`.
     Missing(bool),
     /// `value` is normalized, except for `StringMode::Exact`.
-    String { value: String, mode: StringMode },
+    String {
+        value: String,
+        mode: StringMode,
+    },
     /// `code` is `None` for `system|`; `not` for `:not`, which matches resources that have
     /// no value equal to this one.
-    Token { system: SystemMatch, code: Option<String>, not: bool },
+    Token {
+        system: SystemMatch,
+        code: Option<String>,
+        not: bool,
+    },
     /// `:text`: the normalized text the code's display or text starts with.
-    TokenText { text: String },
+    TokenText {
+        text: String,
+    },
     /// `:of-type=system|code|value` on an identifier.
-    OfType { type_system: String, type_code: String, value: String },
+    OfType {
+        type_system: String,
+        type_code: String,
+        value: String,
+    },
     Reference(ReferenceMatch),
     /// The search range; for `ap` already widened by 10 % of its distance from now.
-    Date { prefix: Prefix, low: i64, high: i64 },
+    Date {
+        prefix: Prefix,
+        low: i64,
+        high: i64,
+    },
     /// The search range the value's precision implies; for `ap`, ±10 % of the value.
-    Number { prefix: Prefix, value: String, low: f64, high: f64 },
+    Number {
+        prefix: Prefix,
+        value: String,
+        low: f64,
+        high: f64,
+    },
     /// As `Number`, plus the unit; `canonical` is the range in canonical UCUM when the unit
     /// is a known one and the system is UCUM or unspecified.
     Quantity {
@@ -189,7 +211,10 @@ pub enum Predicate {
         code: Option<String>,
         canonical: Option<(f64, f64, String)>,
     },
-    Uri { value: String, mode: UriMode },
+    Uri {
+        value: String,
+        mode: UriMode,
+    },
     /// One predicate per component, in the definition's order.
     Composite(Vec<Predicate>),
     /// `_has`: resources of another type that point here and match the inner clause.
@@ -237,15 +262,21 @@ pub(super) fn parse_value(ctx: &ValueContext<'_>, raw: &str) -> Result<Predicate
 
 fn string(ctx: &ValueContext<'_>, value: &str) -> Predicate {
     match ctx.modifier {
-        Some(Modifier::Exact) => Predicate::String { value: value.to_owned(), mode: StringMode::Exact },
-        Some(Modifier::Contains) => Predicate::String { value: normalize(value), mode: StringMode::Contains },
+        Some(Modifier::Exact) => {
+            Predicate::String { value: value.to_owned(), mode: StringMode::Exact }
+        }
+        Some(Modifier::Contains) => {
+            Predicate::String { value: normalize(value), mode: StringMode::Contains }
+        }
         _ => Predicate::String { value: normalize(value), mode: StringMode::Prefix },
     }
 }
 
 fn token(ctx: &ValueContext<'_>, raw: &str) -> Result<Predicate, QueryError> {
     match ctx.modifier {
-        Some(Modifier::Text) => return Ok(Predicate::TokenText { text: normalize(&unescape(raw)) }),
+        Some(Modifier::Text) => {
+            return Ok(Predicate::TokenText { text: normalize(&unescape(raw)) });
+        }
         Some(Modifier::OfType) => return of_type(ctx, raw),
         _ => {}
     }
@@ -276,11 +307,13 @@ fn system_and_code(raw: &str) -> (SystemMatch, Option<String>) {
 fn of_type(ctx: &ValueContext<'_>, raw: &str) -> Result<Predicate, QueryError> {
     let parts: Vec<String> = split_unescaped(raw, '|').iter().map(|p| unescape(p)).collect();
     match parts.as_slice() {
-        [type_system, type_code, value] if parts.iter().all(|p| !p.is_empty()) => Ok(Predicate::OfType {
-            type_system: type_system.clone(),
-            type_code: type_code.clone(),
-            value: value.clone(),
-        }),
+        [type_system, type_code, value] if parts.iter().all(|p| !p.is_empty()) => {
+            Ok(Predicate::OfType {
+                type_system: type_system.clone(),
+                type_code: type_code.clone(),
+                value: value.clone(),
+            })
+        }
         _ => Err(ctx.invalid(":of-type takes system|code|value")),
     }
 }
@@ -301,7 +334,8 @@ fn reference(ctx: &ValueContext<'_>, raw: &str) -> Result<Predicate, QueryError>
     }
     let (target_type, id) = match value.split_once('/') {
         Some(_) => {
-            let (t, id) = target_of(&value).ok_or_else(|| ctx.invalid("not a Type/id reference"))?;
+            let (t, id) =
+                target_of(&value).ok_or_else(|| ctx.invalid("not a Type/id reference"))?;
             (Some(t.to_owned()), id.to_owned())
         }
         None => (typed.clone().or_else(|| single(ctx.targets)), value.clone()),
@@ -323,7 +357,9 @@ fn single(targets: &[String]) -> Option<String> {
 }
 
 fn valid_id(id: &str) -> bool {
-    !id.is_empty() && id.len() <= 64 && id.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '.')
+    !id.is_empty()
+        && id.len() <= 64
+        && id.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '.')
 }
 
 /// Splits `gt2020` into its prefix and the rest; no prefix means `eq`.
@@ -350,7 +386,11 @@ fn date(ctx: &ValueContext<'_>, value: &str) -> Result<Predicate, QueryError> {
 }
 
 /// The range of a number value; `ap` widens it to ±10 % of the value.
-fn number_range(ctx: &ValueContext<'_>, text: &str, prefix: Prefix) -> Result<(String, f64, f64), QueryError> {
+fn number_range(
+    ctx: &ValueContext<'_>,
+    text: &str,
+    prefix: Prefix,
+) -> Result<(String, f64, f64), QueryError> {
     let number = parse_decimal(text).ok_or_else(|| ctx.invalid("not a valid number"))?;
     let (mut low, mut high) = (number.low, number.high);
     if prefix == Prefix::Ap {
@@ -373,7 +413,8 @@ fn quantity(ctx: &ValueContext<'_>, raw: &str) -> Result<Predicate, QueryError> 
     let (number_text, system, code) = match parts.as_slice() {
         [number] => (number.as_str(), SystemMatch::Any, None),
         [number, system, code] => {
-            let system = if system.is_empty() { SystemMatch::Any } else { SystemMatch::Is(system.clone()) };
+            let system =
+                if system.is_empty() { SystemMatch::Any } else { SystemMatch::Is(system.clone()) };
             (number.as_str(), system, Some(code.clone()).filter(|c| !c.is_empty()))
         }
         _ => return Err(ctx.invalid("a quantity is number, or number|system|code")),
@@ -405,7 +446,13 @@ fn composite(ctx: &ValueContext<'_>, raw: &str) -> Result<Predicate, QueryError>
     }
     let mut predicates = Vec::with_capacity(parts.len());
     for (part, kind) in parts.iter().zip(ctx.component_kinds) {
-        let component = ValueContext { kind: *kind, modifier: None, targets: &[], component_kinds: &[], ..*ctx };
+        let component = ValueContext {
+            kind: *kind,
+            modifier: None,
+            targets: &[],
+            component_kinds: &[],
+            ..*ctx
+        };
         predicates.push(parse_value(&component, part)?);
     }
     Ok(Predicate::Composite(predicates))
@@ -436,34 +483,51 @@ mod tests {
     #[test]
     fn a_number_keeps_its_text_and_precision_range() {
         let got = parse_value(&ctx(ParamKind::Number, None), "lt100").expect("valid");
-        assert_eq!(got, Predicate::Number { prefix: Prefix::Lt, value: "100".into(), low: 99.5, high: 100.5 });
+        assert_eq!(
+            got,
+            Predicate::Number { prefix: Prefix::Lt, value: "100".into(), low: 99.5, high: 100.5 }
+        );
     }
 
     #[test]
     fn ap_on_a_number_widens_to_ten_percent() {
         let got = parse_value(&ctx(ParamKind::Number, None), "ap100").expect("valid");
-        assert_eq!(got, Predicate::Number { prefix: Prefix::Ap, value: "100".into(), low: 90.0, high: 110.0 });
+        assert_eq!(
+            got,
+            Predicate::Number { prefix: Prefix::Ap, value: "100".into(), low: 90.0, high: 110.0 }
+        );
     }
 
     #[test]
     fn uri_below_and_text_token_take_their_modes() {
-        let below = parse_value(&ctx(ParamKind::Uri, Some(&Modifier::Below)), "http://acme.org/fhir/").expect("valid");
-        assert_eq!(below, Predicate::Uri { value: "http://acme.org/fhir/".into(), mode: UriMode::Below });
-        let text = parse_value(&ctx(ParamKind::Token, Some(&Modifier::Text)), "Body Wéight").expect("valid");
+        let below =
+            parse_value(&ctx(ParamKind::Uri, Some(&Modifier::Below)), "http://acme.org/fhir/")
+                .expect("valid");
+        assert_eq!(
+            below,
+            Predicate::Uri { value: "http://acme.org/fhir/".into(), mode: UriMode::Below }
+        );
+        let text = parse_value(&ctx(ParamKind::Token, Some(&Modifier::Text)), "Body Wéight")
+            .expect("valid");
         assert_eq!(text, Predicate::TokenText { text: "body weight".into() });
     }
 
     #[test]
     fn of_type_needs_three_parts() {
         let of_type = ctx(ParamKind::Token, Some(&Modifier::OfType));
-        let got = parse_value(&of_type, "http://terminology.hl7.org/CodeSystem/v2-0203|MR|446053").expect("valid");
+        let got = parse_value(&of_type, "http://terminology.hl7.org/CodeSystem/v2-0203|MR|446053")
+            .expect("valid");
         assert!(matches!(got, Predicate::OfType { ref type_code, .. } if type_code == "MR"));
         assert!(parse_value(&of_type, "MR|446053").is_err());
     }
 
     #[test]
     fn an_absolute_reference_is_matched_as_a_url() {
-        let got = parse_value(&ctx(ParamKind::Reference, None), "http://x.org/fhir/Patient/1").expect("valid");
-        assert_eq!(got, Predicate::Reference(ReferenceMatch::Url("http://x.org/fhir/Patient/1".into())));
+        let got = parse_value(&ctx(ParamKind::Reference, None), "http://x.org/fhir/Patient/1")
+            .expect("valid");
+        assert_eq!(
+            got,
+            Predicate::Reference(ReferenceMatch::Url("http://x.org/fhir/Patient/1".into()))
+        );
     }
 }

@@ -48,7 +48,10 @@ fn invalid(param: &str, reason: &'static str) -> QueryError {
 }
 
 /// Reads `_type` first, since it decides which parameters the other names refer to.
-pub(super) fn read_types(query: &mut SearchQuery, params: &[(String, String)]) -> Result<(), QueryError> {
+pub(super) fn read_types(
+    query: &mut SearchQuery,
+    params: &[(String, String)],
+) -> Result<(), QueryError> {
     for (_, value) in params.iter().filter(|(name, _)| name == "_type") {
         for name in value.split(',').filter(|n| !n.is_empty()) {
             if !Registry::r4().is_resource_type(name) {
@@ -70,7 +73,9 @@ pub(super) fn read(query: &mut SearchQuery, name: &str, value: &str) -> Result<b
         "_offset" => query.offset = Some(count(name, value)?),
         "_total" => query.total = Some(total(value)?),
         "_summary" => query.summary = Some(summary(value)?),
-        "_elements" => query.elements = value.split(',').filter(|e| !e.is_empty()).map(str::to_owned).collect(),
+        "_elements" => {
+            query.elements = value.split(',').filter(|e| !e.is_empty()).map(str::to_owned).collect()
+        }
         "_include" => query.includes.push(include(name, modifier, value)?),
         "_revinclude" => query.revincludes.push(include(name, modifier, value)?),
         other if TRANSPORT.contains(&other) => {}
@@ -124,13 +129,23 @@ fn include(name: &str, modifier: Option<&str>, value: &str) -> Result<Include, Q
         None => false,
         Some("iterate" | "recurse") => true,
         Some(other) => {
-            return Err(QueryError::ModifierNotAllowed { param: name.to_owned(), modifier: other.to_owned() });
+            return Err(QueryError::ModifierNotAllowed {
+                param: name.to_owned(),
+                modifier: other.to_owned(),
+            });
         }
     };
     let parts = split_unescaped(value, ':');
     let registry = Registry::r4();
     let (source, param, target) = match parts.as_slice() {
-        ["*"] => return Ok(Include { source_type: "*".into(), param: "*".into(), target_type: None, iterate }),
+        ["*"] => {
+            return Ok(Include {
+                source_type: "*".into(),
+                param: "*".into(),
+                target_type: None,
+                iterate,
+            });
+        }
         [source, param] => (*source, *param, None),
         [source, param, target] => (*source, *param, Some(*target)),
         _ => return Err(invalid(name, "expected Type:parameter[:Target]")),
