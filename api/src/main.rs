@@ -14,6 +14,7 @@ async fn main() -> ExitCode {
         Command::Serve(args) => api::cli::serve(args).await.map(|()| ExitCode::SUCCESS),
         Command::Migrate(args) => migrate(args).await.map(|()| ExitCode::SUCCESS),
         Command::Load(args) => api::cli::load(args).await,
+        Command::Bench(args) => api::cli::bench(args).await,
     };
     match result {
         Ok(code) => code,

@@ -184,9 +184,11 @@ impl Entry {
 
 fn read_target(target: Target) -> Result<Interaction> {
     Ok(match target {
-        Target::System { params } => Interaction::Search { resource_type: None, params },
+        Target::System { params } => {
+            Interaction::Search { resource_type: None, params, strict: false }
+        }
         Target::Type { resource_type, params } => {
-            Interaction::Search { resource_type: Some(resource_type), params }
+            Interaction::Search { resource_type: Some(resource_type), params, strict: false }
         }
         Target::Instance { resource_type, id } => Interaction::Read { resource_type, id },
         Target::Version { resource_type, id, version } => {

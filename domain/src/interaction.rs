@@ -28,7 +28,9 @@ pub enum Interaction {
     Patch { resource_type: ResourceType, id: ResourceId, patch: Patch, if_match: Option<VersionId> },
     Delete { resource_type: ResourceType, id: ResourceId },
     ConditionalDelete { resource_type: ResourceType, conditions: Params },
-    Search { resource_type: Option<ResourceType>, params: Params },
+    /// `strict`: unknown or unsupported parameters are an error (`Prefer: handling=strict`)
+    /// rather than ignored and reported.
+    Search { resource_type: Option<ResourceType>, params: Params, strict: bool },
     History { resource_type: Option<ResourceType>, id: Option<ResourceId>, params: Params },
 }
 

@@ -8,6 +8,7 @@ pub mod bundle;
 pub mod error;
 pub mod id;
 pub mod interaction;
+pub mod json;
 pub mod outcome;
 pub mod resource;
 pub mod resource_type;

@@ -18,7 +18,7 @@ pub struct Resource {
 impl Resource {
     /// Parses a request body: 400 when it is not JSON, not an object or has no known type.
     pub fn parse(body: &[u8]) -> Result<Self> {
-        let value: Value = serde_json::from_slice(body).map_err(|e| {
+        let value = crate::json::parse(body).map_err(|e| {
             // serde's message holds a line and column, never the content itself.
             Error::bad_request(format!("the body is not valid JSON: {}", describe_json_error(&e)))
         })?;
@@ -133,7 +133,14 @@ fn describe_json_error(error: &serde_json::Error) -> String {
         Category::Data => "unexpected data",
         Category::Eof => "unexpected end of input",
     };
-    let what = if error.to_string().contains("recursion limit") { "nesting too deep" } else { what };
+    let message = error.to_string();
+    let what = if message.contains("recursion limit") {
+        "nesting too deep"
+    } else if message.contains("same member twice") {
+        "an object names the same member twice"
+    } else {
+        what
+    };
     format!("{what} at line {} column {}", error.line(), error.column())
 }
 

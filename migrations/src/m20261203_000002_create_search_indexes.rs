@@ -1,29 +1,52 @@
 //! One index table per search-parameter type, filled in the same transaction as the resource.
 
 use sea_orm_migration::prelude::*;
+use sea_orm_migration::sea_orm::DatabaseBackend;
 
 #[derive(DeriveMigrationName)]
 pub(crate) struct Migration;
 
-// Each row is one value of one search parameter of the current version of one resource. Dates are
+// Each row is one value of one search parameter of the current version of one resource; `_id`
+// and `_lastUpdated` are not indexed, the store reads them from `resources`. Dates are
 // [low, high] ranges in microseconds (UTC); numbers and quantities are [low, high] ranges at the
 // precision the value was written with.
-const SQLITE: &str = "
+//
+// One script for both backends, so that they cannot drift apart: `INT64`, `FLOAT64` and
+// `ORDERED_TEXT` become each backend's types. `ORDERED_TEXT` is compared by byte on both
+// (`COLLATE "C"` on PostgreSQL, SQLite's default), because prefix searches are written as
+// ranges (`normalized >= 'mul' AND normalized < 'mum'`) that only hold under that order.
+//
+// `search_composite` holds one row per combination of a composite parameter's component values,
+// each component in the columns of its position (`c1_`, `c2_`, `c3_`): a token as system and
+// code, a string as its normalized text in `code`, a reference as target type, id and url in
+// `system`, `code` and `text`, a uri in `code`, a quantity with its unit in `text`, and dates
+// and numbers as [low, high] (dates as doubles, exact to the microsecond until the year 2255).
+const SCHEMA: &str = "
 CREATE TABLE search_token (
     resource_type TEXT NOT NULL,
     id TEXT NOT NULL,
     param TEXT NOT NULL,
     system TEXT,
     code TEXT,
-    text TEXT
+    text ORDERED_TEXT
 );
 CREATE INDEX search_token_lookup ON search_token (resource_type, param, code, system);
 CREATE INDEX search_token_owner ON search_token (resource_type, id);
+CREATE TABLE search_of_type (
+    resource_type TEXT NOT NULL,
+    id TEXT NOT NULL,
+    param TEXT NOT NULL,
+    type_system TEXT,
+    type_code TEXT NOT NULL,
+    value TEXT NOT NULL
+);
+CREATE INDEX search_of_type_lookup ON search_of_type (resource_type, param, value);
+CREATE INDEX search_of_type_owner ON search_of_type (resource_type, id);
 CREATE TABLE search_string (
     resource_type TEXT NOT NULL,
     id TEXT NOT NULL,
     param TEXT NOT NULL,
-    normalized TEXT,
+    normalized ORDERED_TEXT,
     exact TEXT
 );
 CREATE INDEX search_string_lookup ON search_string (resource_type, param, normalized);
@@ -34,16 +57,19 @@ CREATE TABLE search_reference (
     param TEXT NOT NULL,
     target_type TEXT,
     target_id TEXT,
-    url TEXT
+    url TEXT,
+    identifier_system TEXT,
+    identifier_value TEXT
 );
 CREATE INDEX search_reference_lookup ON search_reference (resource_type, param, target_id, target_type);
 CREATE INDEX search_reference_owner ON search_reference (resource_type, id);
+CREATE INDEX search_reference_target ON search_reference (target_type, target_id, param);
 CREATE TABLE search_date (
     resource_type TEXT NOT NULL,
     id TEXT NOT NULL,
     param TEXT NOT NULL,
-    low INTEGER,
-    high INTEGER
+    low INT64 NOT NULL,
+    high INT64 NOT NULL
 );
 CREATE INDEX search_date_lookup ON search_date (resource_type, param, low, high);
 CREATE INDEX search_date_owner ON search_date (resource_type, id);
@@ -51,9 +77,9 @@ CREATE TABLE search_number (
     resource_type TEXT NOT NULL,
     id TEXT NOT NULL,
     param TEXT NOT NULL,
-    low REAL,
-    high REAL,
-    value TEXT
+    low FLOAT64 NOT NULL,
+    high FLOAT64 NOT NULL,
+    value TEXT NOT NULL
 );
 CREATE INDEX search_number_lookup ON search_number (resource_type, param, low);
 CREATE INDEX search_number_owner ON search_number (resource_type, id);
@@ -61,12 +87,14 @@ CREATE TABLE search_quantity (
     resource_type TEXT NOT NULL,
     id TEXT NOT NULL,
     param TEXT NOT NULL,
-    low REAL,
-    high REAL,
+    low FLOAT64 NOT NULL,
+    high FLOAT64 NOT NULL,
+    value TEXT NOT NULL,
     system TEXT,
     code TEXT,
-    canonical_low REAL,
-    canonical_high REAL,
+    unit TEXT,
+    canonical_low FLOAT64,
+    canonical_high FLOAT64,
     canonical_unit TEXT
 );
 CREATE INDEX search_quantity_lookup ON search_quantity (resource_type, param, code, low);
@@ -75,97 +103,94 @@ CREATE TABLE search_uri (
     resource_type TEXT NOT NULL,
     id TEXT NOT NULL,
     param TEXT NOT NULL,
-    value TEXT
+    value ORDERED_TEXT NOT NULL
 );
 CREATE INDEX search_uri_lookup ON search_uri (resource_type, param, value);
 CREATE INDEX search_uri_owner ON search_uri (resource_type, id);
-CREATE INDEX search_reference_target ON search_reference (target_type, target_id, param)
+CREATE TABLE search_composite (
+    resource_type TEXT NOT NULL,
+    id TEXT NOT NULL,
+    param TEXT NOT NULL,
+    c1_system TEXT,
+    c1_code ORDERED_TEXT,
+    c1_text TEXT,
+    c1_low FLOAT64,
+    c1_high FLOAT64,
+    c1_canonical FLOAT64,
+    c1_canonical_unit TEXT,
+    c2_system TEXT,
+    c2_code ORDERED_TEXT,
+    c2_text TEXT,
+    c2_low FLOAT64,
+    c2_high FLOAT64,
+    c2_canonical FLOAT64,
+    c2_canonical_unit TEXT,
+    c3_system TEXT,
+    c3_code ORDERED_TEXT,
+    c3_text TEXT,
+    c3_low FLOAT64,
+    c3_high FLOAT64,
+    c3_canonical FLOAT64,
+    c3_canonical_unit TEXT
+);
+CREATE INDEX search_composite_lookup ON search_composite (resource_type, param, c1_code);
+CREATE INDEX search_composite_owner ON search_composite (resource_type, id)
 ";
 
-const POSTGRES: &str = "
-CREATE TABLE search_token (
-    resource_type TEXT NOT NULL,
-    id TEXT NOT NULL,
-    param TEXT NOT NULL,
-    system TEXT,
-    code TEXT,
-    text TEXT
-);
-CREATE INDEX search_token_lookup ON search_token (resource_type, param, code, system);
-CREATE INDEX search_token_owner ON search_token (resource_type, id);
-CREATE TABLE search_string (
-    resource_type TEXT NOT NULL,
-    id TEXT NOT NULL,
-    param TEXT NOT NULL,
-    normalized TEXT,
-    exact TEXT
-);
-CREATE INDEX search_string_lookup ON search_string (resource_type, param, normalized);
-CREATE INDEX search_string_owner ON search_string (resource_type, id);
-CREATE TABLE search_reference (
-    resource_type TEXT NOT NULL,
-    id TEXT NOT NULL,
-    param TEXT NOT NULL,
-    target_type TEXT,
-    target_id TEXT,
-    url TEXT
-);
-CREATE INDEX search_reference_lookup ON search_reference (resource_type, param, target_id, target_type);
-CREATE INDEX search_reference_owner ON search_reference (resource_type, id);
-CREATE TABLE search_date (
-    resource_type TEXT NOT NULL,
-    id TEXT NOT NULL,
-    param TEXT NOT NULL,
-    low BIGINT,
-    high BIGINT
-);
-CREATE INDEX search_date_lookup ON search_date (resource_type, param, low, high);
-CREATE INDEX search_date_owner ON search_date (resource_type, id);
-CREATE TABLE search_number (
-    resource_type TEXT NOT NULL,
-    id TEXT NOT NULL,
-    param TEXT NOT NULL,
-    low DOUBLE PRECISION,
-    high DOUBLE PRECISION,
-    value TEXT
-);
-CREATE INDEX search_number_lookup ON search_number (resource_type, param, low);
-CREATE INDEX search_number_owner ON search_number (resource_type, id);
-CREATE TABLE search_quantity (
-    resource_type TEXT NOT NULL,
-    id TEXT NOT NULL,
-    param TEXT NOT NULL,
-    low DOUBLE PRECISION,
-    high DOUBLE PRECISION,
-    system TEXT,
-    code TEXT,
-    canonical_low DOUBLE PRECISION,
-    canonical_high DOUBLE PRECISION,
-    canonical_unit TEXT
-);
-CREATE INDEX search_quantity_lookup ON search_quantity (resource_type, param, code, low);
-CREATE INDEX search_quantity_owner ON search_quantity (resource_type, id);
-CREATE TABLE search_uri (
-    resource_type TEXT NOT NULL,
-    id TEXT NOT NULL,
-    param TEXT NOT NULL,
-    value TEXT
-);
-CREATE INDEX search_uri_lookup ON search_uri (resource_type, param, value);
-CREATE INDEX search_uri_owner ON search_uri (resource_type, id);
-CREATE INDEX search_reference_target ON search_reference (target_type, target_id, param)
-";
+const TABLES: [&str; 9] = [
+    "search_token",
+    "search_of_type",
+    "search_string",
+    "search_reference",
+    "search_date",
+    "search_number",
+    "search_quantity",
+    "search_uri",
+    "search_composite",
+];
 
-const TABLES: [&str; 7] = ["search_token", "search_string", "search_reference", "search_date", "search_number", "search_quantity", "search_uri"];
+/// The schema with each backend's types.
+fn script(backend: DatabaseBackend) -> String {
+    let (int64, float64, ordered_text) = match backend {
+        DatabaseBackend::Postgres => ("BIGINT", "DOUBLE PRECISION", "TEXT COLLATE \"C\""),
+        _ => ("INTEGER", "REAL", "TEXT"),
+    };
+    SCHEMA
+        .replace("ORDERED_TEXT", ordered_text)
+        .replace("INT64", int64)
+        .replace("FLOAT64", float64)
+}
 
 #[async_trait::async_trait]
 impl MigrationTrait for Migration {
     async fn up(&self, manager: &SchemaManager) -> Result<(), DbErr> {
-        crate::run_script(manager, crate::for_backend(manager, SQLITE, POSTGRES)).await
+        crate::run_script(manager, &script(manager.get_database_backend())).await
     }
 
     async fn down(&self, manager: &SchemaManager) -> Result<(), DbErr> {
         let drops: Vec<String> = TABLES.iter().map(|t| format!("DROP TABLE {t}")).collect();
         crate::run_script(manager, &drops.join(";")).await
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn each_backend_gets_its_own_types_and_no_placeholder_is_left() {
+        for backend in [DatabaseBackend::Sqlite, DatabaseBackend::Postgres] {
+            let text = script(backend);
+            for placeholder in ["INT64", "FLOAT64", "ORDERED_TEXT"] {
+                assert!(!text.contains(placeholder), "{placeholder} left for {backend:?}");
+            }
+        }
+        assert!(script(DatabaseBackend::Postgres).contains("normalized TEXT COLLATE \"C\""));
+    }
+
+    #[test]
+    fn every_table_created_is_dropped() {
+        let created = SCHEMA.matches("CREATE TABLE").count();
+        assert_eq!(created, TABLES.len());
     }
 }

@@ -19,6 +19,8 @@ pub enum Outcome {
     Resource { version: Version, created: bool },
     /// A conditional create found its match: 200 with that resource, nothing written.
     Existing { version: Version },
+    /// A read whose `ifNoneMatch` or `ifModifiedSince` says the client has it already: 304.
+    NotModified { version: Version },
     /// A delete: the deletion version, or none when there was nothing to delete.
     Deleted { version: Option<Version> },
     Search(SearchPage),
@@ -30,7 +32,11 @@ pub enum Outcome {
 pub struct SearchPage {
     pub matches: Vec<Version>,
     pub total: Option<u64>,
+    /// Where the next page starts, when there is one: `_offset` for a client that pages by
+    /// offset, and the cursor a `next` link carries so that writes between pages neither
+    /// repeat nor skip a match.
     pub next_offset: Option<u64>,
+    pub next_cursor: Option<String>,
     /// Parameters the server ignored (reported under lenient handling).
     pub ignored: Vec<String>,
 }
@@ -88,8 +94,8 @@ pub(crate) async fn read_interaction(
             }
             Ok(Outcome::Resource { version: found, created: false })
         }
-        Interaction::Search { resource_type, params } => {
-            query::search(conn, backend, resource_type, &params).await.map(Outcome::Search)
+        Interaction::Search { resource_type, params, strict } => {
+            query::search(conn, backend, resource_type, &params, strict).await.map(Outcome::Search)
         }
         Interaction::History { .. } => Err(Error::internal("history runs through Store::history")),
         _ => Err(Error::internal("a write reached the read path")),

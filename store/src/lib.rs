@@ -17,4 +17,5 @@ pub use engine::{Outcome, SearchPage};
 pub use history::{HistoryPage, HistoryScope};
 pub use rows::{StoredMethod, Version};
 pub use history::{DEFAULT_COUNT, MAX_COUNT};
+pub use query::{CURSOR_PARAM, DEFAULT_SEARCH_COUNT, MAX_SEARCH_COUNT};
 pub use transaction::{EntryOutcome, EntryResult};

@@ -57,7 +57,8 @@ impl Store {
             return Ok(EntryResult::Bundle(kind, self.process_bundle(nested).await?));
         }
         let interaction = entry.interaction()?;
-        self.run(interaction).await.map(EntryResult::Outcome)
+        let outcome = self.run(interaction).await?;
+        Ok(EntryResult::Outcome(unless_unchanged(outcome, &entry)))
     }
 
     /// One interaction, reads included, as the REST layer would run it.
@@ -94,7 +95,10 @@ impl Store {
                     let id = assigned.ids.get(&index).cloned();
                     write_interaction(&mut tx, i, id).await.map_err(at)?
                 }
-                read => read_interaction(&tx.tx, tx.backend, read).await.map_err(at)?,
+                read => {
+                    let outcome = read_interaction(&tx.tx, tx.backend, read).await.map_err(at)?;
+                    unless_unchanged(outcome, entry)
+                }
             };
             outcomes.push(EntryOutcome { index, result: Ok(EntryResult::Outcome(outcome)) });
         }
@@ -102,6 +106,31 @@ impl Store {
         outcomes.sort_by_key(|o| o.index);
         Ok(outcomes)
     }
+}
+
+/// A read entry's outcome, or 304 when its `ifNoneMatch` or `ifModifiedSince` says the client
+/// has that version already.
+fn unless_unchanged(outcome: Outcome, entry: &Entry) -> Outcome {
+    let Outcome::Resource { version, created: false } = outcome else { return outcome };
+    let request = &entry.request;
+    let unchanged = match (&request.if_none_match, &request.if_modified_since) {
+        (Some(tag), _) => domain::VersionId::parse_etag(tag) == Some(version.version),
+        (None, Some(since)) => parse_instant(since)
+            .is_some_and(|since| version.last_updated.timestamp() <= since.timestamp()),
+        (None, None) => false,
+    };
+    if unchanged {
+        Outcome::NotModified { version }
+    } else {
+        Outcome::Resource { version, created: false }
+    }
+}
+
+fn parse_instant(raw: &str) -> Option<chrono::DateTime<chrono::Utc>> {
+    chrono::DateTime::parse_from_rfc3339(raw)
+        .or_else(|_| chrono::DateTime::parse_from_rfc2822(raw))
+        .ok()
+        .map(|t| t.with_timezone(&chrono::Utc))
 }
 
 /// The ids a transaction gives its creates, and what each entry's fullUrl now points at.
@@ -125,12 +154,29 @@ async fn assign_ids(tx: &WriteTx<'_>, entries: &[Entry]) -> Result<Assigned, Err
         }
         if let Some(full_url) = &entry.full_url {
             let points_to = format!("{resource_type}/{id}");
-            if assigned.full_urls.insert(full_url.clone(), points_to).is_some() {
+            if assigned.full_urls.insert(full_url.clone(), points_to.clone()).is_some() {
                 return Err(at(Error::bad_request("two entries share one fullUrl")));
+            }
+            // A relative reference (`Patient/a2`) in an entry resolves against the fullUrl's
+            // base, so it names this entry too when the fullUrl is `<base>/Patient/a2`.
+            if let Some(relative) = relative_tail(full_url) {
+                assigned.full_urls.entry(relative).or_insert(points_to);
             }
         }
     }
     Ok(assigned)
+}
+
+/// `Type/id` from an absolute `http(s)://.../Type/id` fullUrl.
+fn relative_tail(full_url: &str) -> Option<String> {
+    if !full_url.starts_with("http://") && !full_url.starts_with("https://") {
+        return None;
+    }
+    let mut segments = full_url.rsplit('/');
+    let (id, type_name) = (segments.next()?, segments.next()?);
+    ResourceType::parse(type_name)?;
+    ResourceId::parse(id)?;
+    Some(format!("{type_name}/{id}"))
 }
 
 /// A create's type and id: the existing match of its `ifNoneExist`, or a new id (`fresh`).

@@ -1,5 +1,6 @@
-//! The `panorama` command line: `serve`, `load` and `migrate`.
+//! The `panorama` command line: `serve`, `load`, `migrate` and `bench`.
 
+mod bench;
 mod load;
 mod serve;
 
@@ -8,6 +9,7 @@ use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
+pub use bench::{BenchArgs, GeneratorChoice, bench};
 pub use load::load;
 pub use serve::serve;
 
@@ -39,6 +41,8 @@ pub enum Command {
     Load(LoadArgs),
     /// Apply pending database migrations and exit.
     Migrate(DatabaseArgs),
+    /// Measure load, read and write speed and memory of a fresh server on this machine.
+    Bench(BenchArgs),
 }
 
 /// Where the data lives.

@@ -3,6 +3,7 @@
 
 use axum::http::StatusCode;
 use domain::bundle::BundleKind;
+use domain::outcome::{Issue, IssueType, Severity, operation_outcome};
 use domain::resource::format_instant;
 use serde_json::{Map, Value, json};
 use store::{EntryOutcome, EntryResult, HistoryPage, Outcome, SearchPage, StoredMethod, Version};
@@ -12,7 +13,7 @@ use super::request::{FhirRequest, Return};
 
 /// A searchset Bundle for one page of results.
 pub(crate) fn searchset(page: &SearchPage, request: &FhirRequest) -> Vec<u8> {
-    let entries: Vec<Value> = page
+    let mut entries: Vec<Value> = page
         .matches
         .iter()
         .map(|v| {
@@ -20,17 +21,34 @@ pub(crate) fn searchset(page: &SearchPage, request: &FhirRequest) -> Vec<u8> {
                    "search": {"mode": "match"}})
         })
         .collect();
+    entries.extend(ignored_outcome(&page.ignored));
     let mut bundle = frame("searchset", entries);
     if let Some(total) = page.total {
         bundle.insert("total".into(), json!(total));
     }
-    let mut links = vec![json!({"relation": "self", "url": page_url(request, None)})];
+    let mut links = vec![json!({"relation": "self", "url": page_url(request, &[])})];
     if let Some(offset) = page.next_offset {
-        let next = page_url(request, Some(("_offset", offset.to_string())));
-        links.push(json!({"relation": "next", "url": next}));
+        let mut replace = vec![("_offset", offset.to_string())];
+        replace.extend(page.next_cursor.clone().map(|cursor| (store::CURSOR_PARAM, cursor)));
+        links.push(json!({"relation": "next", "url": page_url(request, &replace)}));
     }
     bundle.insert("link".into(), Value::Array(links));
     to_bytes(bundle)
+}
+
+/// The entry that tells a lenient search's client which parameters were not applied (names
+/// only: values are health data).
+fn ignored_outcome(ignored: &[String]) -> Option<Value> {
+    if ignored.is_empty() {
+        return None;
+    }
+    let issue = Issue {
+        severity: Severity::Warning,
+        code: IssueType::NotSupported,
+        diagnostics: format!("search parameters ignored: {}", ignored.join(", ")),
+        expression: vec![],
+    };
+    Some(json!({"resource": operation_outcome(&[issue]), "search": {"mode": "outcome"}}))
 }
 
 /// A history Bundle for one page of versions.
@@ -38,9 +56,9 @@ pub(crate) fn history(page: &HistoryPage, request: &FhirRequest) -> Vec<u8> {
     let entries: Vec<Value> = page.versions.iter().map(|v| history_entry(v, request)).collect();
     let mut bundle = frame("history", entries);
     bundle.insert("total".into(), json!(page.total));
-    let mut links = vec![json!({"relation": "self", "url": page_url(request, None)})];
+    let mut links = vec![json!({"relation": "self", "url": page_url(request, &[])})];
     if let Some(cursor) = page.next_cursor {
-        let next = page_url(request, Some(("_cursor", cursor.to_string())));
+        let next = page_url(request, &[("_cursor", cursor.to_string())]);
         links.push(json!({"relation": "next", "url": next}));
     }
     bundle.insert("link".into(), Value::Array(links));
@@ -103,6 +121,11 @@ fn outcome_entry(outcome: &Outcome, request: &FhirRequest) -> Value {
             version_entry(version, status, request, *created || version.version.0 > 1)
         }
         Outcome::Existing { version } => version_entry(version, StatusCode::OK, request, false),
+        Outcome::NotModified { version } => json!({"response": {
+            "status": status_text(StatusCode::NOT_MODIFIED),
+            "etag": version.version.etag(),
+            "lastModified": format_instant(version.last_updated),
+        }}),
         Outcome::Deleted { version } => {
             let mut response = json!({"status": "204 No Content"});
             if let Some(v) = version {
@@ -164,12 +187,12 @@ fn resource_json(version: &Version) -> Option<Value> {
     version.body.as_deref().and_then(|b| serde_json::from_slice(b).ok())
 }
 
-/// The URL of this page, or of another page when `replace` sets a paging parameter.
-fn page_url(request: &FhirRequest, replace: Option<(&str, String)>) -> String {
+/// The URL of this page, or of another page when `replace` sets paging parameters.
+fn page_url(request: &FhirRequest, replace: &[(&str, String)]) -> String {
     let mut params: Vec<(String, String)> = request.params.clone();
-    if let Some((name, value)) = replace {
+    for (name, value) in replace {
         params.retain(|(n, _)| n != name);
-        params.push((name.to_owned(), value));
+        params.push(((*name).to_owned(), value.clone()));
     }
     let path = &request.path;
     let query = serde_urlencoded::to_string(&params).unwrap_or_default();

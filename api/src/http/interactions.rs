@@ -98,7 +98,8 @@ pub(crate) async fn search(
 ) -> Reply {
     let resource_type = Some(resource_type(&type_name)?);
     let params = request.params.clone();
-    run(&state, &request, Interaction::Search { resource_type, params }).await
+    let strict = request.strict;
+    run(&state, &request, Interaction::Search { resource_type, params, strict }).await
 }
 
 /// Creates a resource; `If-None-Exist` makes it conditional.
@@ -235,7 +236,7 @@ pub(crate) async fn patch(
 ) -> Reply {
     let resource_type = resource_type(&type_name)?;
     let id = resource_id(&id)?;
-    let document: serde_json::Value = serde_json::from_slice(&body.bytes)
+    let document = domain::json::parse(&body.bytes)
         .map_err(|_| Error::bad_request("the patch body is not valid JSON"))?;
     let patch = match body.kind {
         BodyKind::JsonPatch => Patch::Json(document),

@@ -46,3 +46,23 @@ pub fn openapi_json() -> String {
     let (_, doc) = router().split_for_parts();
     doc.to_pretty_json().unwrap_or_default()
 }
+
+#[cfg(test)]
+mod tests {
+    use std::path::Path;
+
+    /// Run with `UPDATE_OPENAPI=1` to rewrite the file after changing a route.
+    #[test]
+    fn the_openapi_document_in_the_repo_is_up_to_date() {
+        let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../openapi/openapi.json");
+        let current = super::openapi_json();
+        if std::env::var("UPDATE_OPENAPI").is_ok_and(|v| v == "1") {
+            std::fs::write(&path, &current).expect("write openapi.json");
+        }
+        let kept = std::fs::read_to_string(&path).unwrap_or_default();
+        assert!(
+            kept == current,
+            "openapi/openapi.json is stale: run `UPDATE_OPENAPI=1 cargo test -p api openapi`"
+        );
+    }
+}

@@ -28,6 +28,8 @@ pub(crate) struct FhirRequest {
     pub(crate) params: Params,
     pub(crate) format: Format,
     pub(crate) prefer_return: Return,
+    /// `Prefer: handling=strict`: unknown search parameters are an error, not ignored.
+    pub(crate) strict: bool,
     pub(crate) base: String,
     /// The request path below the FHIR base, e.g. `/Patient/_history`.
     pub(crate) path: String,
@@ -65,6 +67,7 @@ impl FromRequestParts<AppState> for FhirRequest {
             params,
             format,
             prefer_return: prefer_return(prefer),
+            strict: strict_handling(prefer),
             base,
             path: parts.uri.path().strip_prefix("/fhir").unwrap_or("").to_owned(),
             headers: parts.headers.clone(),
@@ -90,6 +93,10 @@ fn prefer_return(prefer: &str) -> Return {
         }
     }
     Return::default()
+}
+
+fn strict_handling(prefer: &str) -> bool {
+    prefer.split([',', ';']).map(str::trim).any(|part| part == "handling=strict")
 }
 
 /// A request body in a media type the server reads, within the size limit.
@@ -123,5 +130,12 @@ mod tests {
         assert_eq!(prefer_return(""), Return::Representation);
         assert_eq!(prefer_return("return=minimal"), Return::Minimal);
         assert_eq!(prefer_return("handling=strict, return=OperationOutcome"), Return::OperationOutcome);
+    }
+
+    #[test]
+    fn handling_is_lenient_unless_strict_is_asked_for() {
+        assert!(!strict_handling(""));
+        assert!(!strict_handling("handling=lenient"));
+        assert!(strict_handling("return=minimal, handling=strict"));
     }
 }

@@ -22,6 +22,11 @@ pub(crate) fn outcome(outcome: Outcome, request: &FhirRequest, write: bool) -> R
             resource(&version, status, request, prefer, write)
         }
         Outcome::Existing { version } => resource(&version, StatusCode::OK, request, prefer, false),
+        Outcome::NotModified { version } => {
+            let mut response = StatusCode::NOT_MODIFIED.into_response();
+            set_version_headers(&mut response, version.version, version.last_updated);
+            response
+        }
         Outcome::Deleted { version } => {
             let mut response = StatusCode::NO_CONTENT.into_response();
             if let Some(version) = version {

@@ -32,6 +32,7 @@ async fn unparseable_bodies_are_400_and_store_nothing() {
         deep_object.into_bytes(),
         vec![0xff, 0xfe, 0x00],
         br#"{"resourceType":"Patient","name":[{"family":"caf\xe9"}]}"#.to_vec(),
+        br#"{"resourceType":"Patient","gender":"male","gender":"female"}"#.to_vec(),
     ];
     for body in bodies {
         outcome(post_raw(&app, "/Patient", body).await, 400).await;

@@ -1,0 +1,122 @@
+//! `panorama bench`: the speed and memory figures of the core server on this machine.
+//!
+//! A fresh server runs as a child process on a temporary SQLite data dir. The bench loads the
+//! Synthea set into it over HTTP, reads patients back, writes DocumentReferences, samples the
+//! child's memory from `/proc`, and prints each figure next to its target. Requests are driven
+//! by `wrk` when it is installed, otherwise by the generator built in here.
+
+mod builtin;
+mod document;
+mod generator;
+mod report;
+mod server;
+mod stats;
+mod wrk;
+
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::{Context, bail};
+use clap::{Args, ValueEnum};
+
+use crate::load::{HttpSink, LoadReport};
+use generator::{Generator, Workload};
+use report::{Figures, Report};
+use server::{Memory, Server};
+
+/// Requests in flight while loading the Synthea set.
+const LOAD_CONCURRENCY: usize = 4;
+
+#[derive(Debug, Clone, Args)]
+pub struct BenchArgs {
+    /// Folder of Synthea transaction Bundles (and the hospital and practitioner batches).
+    #[arg(long, default_value = "../shared/data/synthea")]
+    pub synthea: PathBuf,
+
+    /// Seconds each of the read and write runs lasts.
+    #[arg(long, default_value_t = 20, value_parser = clap::value_parser!(u64).range(1..))]
+    pub duration: u64,
+
+    /// Keep-alive connections reading patients.
+    #[arg(long, default_value_t = 32, value_parser = clap::value_parser!(u64).range(1..))]
+    pub connections: u64,
+
+    /// Keep-alive connections creating DocumentReferences.
+    #[arg(long, default_value_t = 16, value_parser = clap::value_parser!(u64).range(1..))]
+    pub write_connections: u64,
+
+    /// What sends the requests: wrk when installed (auto), or one of them by name.
+    #[arg(long, value_enum, default_value_t = GeneratorChoice::Auto)]
+    pub generator: GeneratorChoice,
+
+    /// Also write the figures as JSON to this file.
+    #[arg(long, value_name = "FILE")]
+    pub out: Option<PathBuf>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum GeneratorChoice {
+    /// wrk if it is on the PATH, otherwise the built-in generator.
+    Auto,
+    /// wrk (`apt-get install wrk`), as the reference figures were taken.
+    Wrk,
+    /// A tokio + reqwest client in this process, one task per connection.
+    Builtin,
+}
+
+/// Runs the whole bench; the exit code is success whenever the figures could be measured, met
+/// or not: the table says which targets were met.
+pub async fn bench(args: BenchArgs) -> anyhow::Result<ExitCode> {
+    let generator = Generator::choose(args.generator)?;
+    let server = Server::start().await?;
+    eprintln!("bench: server pid {} on {}, {}", server.pid(), server.base(), generator.name());
+
+    let load = load_synthea(&server, &args.synthea).await?;
+    let load_peak = server.memory()?;
+    let ids = server.patient_ids().await?;
+    eprintln!("bench: {} patients to read", ids.len());
+
+    let duration = Duration::from_secs(args.duration);
+    let reads = Workload::reads(&ids);
+    eprintln!("bench: reading for {}s over {} connections", args.duration, args.connections);
+    let reads = generator.run(server.origin(), &reads, args.connections, duration).await?;
+    let writes = Workload::writes(&ids);
+    server.check_write(&writes).await?;
+    eprintln!("bench: writing for {}s over {} connections", args.duration, args.write_connections);
+    let writes = generator.run(server.origin(), &writes, args.write_connections, duration).await?;
+    let after = server.memory()?;
+    server.stop();
+
+    let figures = Figures { load: &load, load_peak, reads: &reads, writes: &writes, after };
+    let report = Report::new(&args, generator.name(), figures);
+    print!("{report}");
+    if let Some(path) = &args.out {
+        write_json(path, &report)?;
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Loads the Synthea set the way `panorama load --url` does, batches first.
+async fn load_synthea(server: &Server, synthea: &Path) -> anyhow::Result<LoadReport> {
+    if !synthea.is_dir() {
+        bail!("{}: no such folder (pass --synthea)", synthea.display());
+    }
+    eprintln!("bench: loading {} with {LOAD_CONCURRENCY} requests in flight", synthea.display());
+    let sink = Arc::new(HttpSink::new(server.base())?);
+    let paths = [synthea.to_path_buf()];
+    let report = crate::load::load(sink, &paths, LOAD_CONCURRENCY, false).await?;
+    if report.loaded == 0 {
+        bail!("nothing was loaded:\n{report}");
+    }
+    if !report.is_success() {
+        eprintln!("bench: warning: {} resources failed to load:\n{report}", report.failed);
+    }
+    Ok(report)
+}
+
+fn write_json(path: &Path, report: &Report) -> anyhow::Result<()> {
+    let json = serde_json::to_string_pretty(&report.to_json())?;
+    std::fs::write(path, json + "\n").with_context(|| format!("cannot write {}", path.display()))
+}

@@ -1,0 +1,243 @@
+//! The server under test: `panorama serve` as a child process on a free loopback port and a
+//! temporary data dir, its memory read from `/proc`, and the few requests the bench makes itself.
+
+use std::collections::BTreeSet;
+use std::net::{Ipv4Addr, TcpListener};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use anyhow::{Context, bail};
+use serde_json::Value;
+
+use super::generator::Workload;
+use crate::load::FHIR_JSON;
+
+/// How long the server may take to answer `/health/ready`.
+const START_TIMEOUT: Duration = Duration::from_secs(60);
+/// History pages followed at most while collecting patient ids.
+const MAX_PAGES: usize = 1000;
+
+/// A running `panorama serve`, killed and its data dir removed when dropped.
+pub(super) struct Server {
+    child: Child,
+    origin: String,
+    base: String,
+    client: reqwest::Client,
+    _data_dir: DataDir,
+}
+
+impl Server {
+    /// Spawns this very binary as `panorama serve`, logging at warn, and waits until it is ready.
+    pub(super) async fn start() -> anyhow::Result<Self> {
+        let data_dir = DataDir::create()?;
+        let port = free_port()?;
+        let exe = std::env::current_exe().context("cannot find the panorama binary")?;
+        let child = Command::new(exe)
+            .args(["serve", "--listen", &format!("127.0.0.1:{port}"), "--data-dir"])
+            .arg(data_dir.path())
+            .env("PANORAMA_LOG", "warn")
+            .env_remove("PANORAMA_DATABASE_URL")
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .spawn()
+            .context("cannot start panorama serve")?;
+        let origin = format!("http://127.0.0.1:{port}");
+        let client = reqwest::Client::builder().timeout(Duration::from_secs(60)).build()?;
+        let base = format!("{origin}/fhir");
+        let mut server = Server { child, origin, base, client, _data_dir: data_dir };
+        server.wait_ready().await?;
+        Ok(server)
+    }
+
+    pub(super) fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
+    /// The FHIR base URL, `http://127.0.0.1:<port>/fhir`.
+    pub(super) fn base(&self) -> &str {
+        &self.base
+    }
+
+    /// `http://127.0.0.1:<port>`, to which the workloads' paths are relative.
+    pub(super) fn origin(&self) -> &str {
+        &self.origin
+    }
+
+    /// The server's resident memory now and at its peak so far.
+    pub(super) fn memory(&self) -> anyhow::Result<Memory> {
+        let path = format!("/proc/{}/status", self.pid());
+        let status =
+            std::fs::read_to_string(&path).with_context(|| format!("cannot read {path}"))?;
+        Memory::parse(&status).with_context(|| format!("no VmRSS or VmHWM in {path}"))
+    }
+
+    pub(super) fn stop(mut self) {
+        self.kill();
+    }
+
+    async fn wait_ready(&mut self) -> anyhow::Result<()> {
+        let started = Instant::now();
+        let url = format!("{}/health/ready", self.origin);
+        loop {
+            if let Some(status) = self.child.try_wait()? {
+                bail!("panorama serve exited before it was ready ({status})");
+            }
+            match self.client.get(&url).send().await {
+                Ok(response) if response.status().is_success() => return Ok(()),
+                _ if started.elapsed() > START_TIMEOUT => bail!("the server was not ready in time"),
+                _ => tokio::time::sleep(Duration::from_millis(50)).await,
+            }
+        }
+    }
+
+    /// The ids of every Patient, from the Patient history, page after page.
+    pub(super) async fn patient_ids(&self) -> anyhow::Result<Vec<String>> {
+        let mut ids = BTreeSet::new();
+        let mut next = Some(format!("{}/Patient/_history?_count=1000", self.base));
+        for _ in 0..MAX_PAGES {
+            let Some(url) = next.take() else { break };
+            let page: Value = self.get_json(&url).await?;
+            ids.extend(history_ids(&page));
+            next = next_link(&page).filter(|url| url.starts_with(&self.origin));
+        }
+        if ids.is_empty() {
+            bail!("the server holds no Patient after the load");
+        }
+        Ok(ids.into_iter().collect())
+    }
+
+    /// Sends the first request of `workload` once, so that a rejected body fails the bench
+    /// instead of being timed.
+    pub(super) async fn check_write(&self, workload: &Workload) -> anyhow::Result<()> {
+        let call = workload.calls.first().context("no request to send")?;
+        let url = format!("{}{}", self.origin, call.path);
+        let body = call.body.clone().unwrap_or_default();
+        let response = self.client.post(url).header("content-type", FHIR_JSON).body(body);
+        let response = response.send().await?;
+        let status = response.status();
+        if status.as_u16() != 201 {
+            let text = response.text().await.unwrap_or_default();
+            bail!("the server refused the benchmark DocumentReference ({status}): {text}");
+        }
+        Ok(())
+    }
+
+    async fn get_json(&self, url: &str) -> anyhow::Result<Value> {
+        let response = self.client.get(url).header("accept", FHIR_JSON).send().await?;
+        let status = response.status();
+        if !status.is_success() {
+            bail!("GET {url} answered {status}");
+        }
+        Ok(response.json().await?)
+    }
+
+    fn kill(&mut self) {
+        if self.child.try_wait().ok().flatten().is_none() {
+            let _ = self.child.kill();
+            let _ = self.child.wait();
+        }
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        self.kill();
+    }
+}
+
+fn history_ids(page: &Value) -> impl Iterator<Item = String> + '_ {
+    let entries = page["entry"].as_array().map(Vec::as_slice).unwrap_or_default();
+    entries.iter().filter_map(|entry| entry["resource"]["id"].as_str().map(str::to_owned))
+}
+
+fn next_link(page: &Value) -> Option<String> {
+    let links = page["link"].as_array()?;
+    let next = links.iter().find(|link| link["relation"] == "next")?;
+    next["url"].as_str().map(str::to_owned)
+}
+
+/// A port nobody listens on now; the server binds it a moment later.
+fn free_port() -> anyhow::Result<u16> {
+    let listener = TcpListener::bind((Ipv4Addr::LOCALHOST, 0)).context("no free port")?;
+    Ok(listener.local_addr()?.port())
+}
+
+/// Resident memory of a process, from `/proc/<pid>/status`, in KiB.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) struct Memory {
+    /// `VmRSS`: resident now.
+    pub(super) resident_kib: u64,
+    /// `VmHWM`: the most that was ever resident.
+    pub(super) peak_kib: u64,
+}
+
+impl Memory {
+    fn parse(status: &str) -> Option<Memory> {
+        let field = |name: &str| {
+            let line = status.lines().find_map(|line| line.strip_prefix(name))?;
+            line.trim().trim_end_matches("kB").trim().parse::<u64>().ok()
+        };
+        Some(Memory { resident_kib: field("VmRSS:")?, peak_kib: field("VmHWM:")? })
+    }
+}
+
+/// KiB as megabytes of 10^6 bytes.
+pub(super) fn megabytes(kib: u64) -> f64 {
+    kib as f64 * 1024.0 / 1e6
+}
+
+/// A fresh folder under the system temp dir, removed with everything in it when dropped.
+struct DataDir(PathBuf);
+
+impl DataDir {
+    fn create() -> anyhow::Result<Self> {
+        let name = format!("panorama-bench-{}", uuid::Uuid::new_v4());
+        let path = std::env::temp_dir().join(name);
+        std::fs::create_dir_all(&path)
+            .with_context(|| format!("cannot create {}", path.display()))?;
+        Ok(DataDir(path))
+    }
+
+    fn path(&self) -> &Path {
+        &self.0
+    }
+}
+
+impl Drop for DataDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+
+    #[test]
+    fn memory_is_read_from_the_status_file() {
+        let status = "Name:\tpanorama\nVmPeak:\t 900000 kB\nVmHWM:\t  183204 kB\n\
+                      VmRSS:\t  150116 kB\nThreads:\t3\n";
+        let memory = Memory::parse(status);
+        assert_eq!(memory, Some(Memory { resident_kib: 150116, peak_kib: 183204 }));
+        assert_eq!(Memory::parse("Name:\tpanorama\n"), None);
+    }
+
+    #[test]
+    fn megabytes_are_millions_of_bytes() {
+        assert!((megabytes(195_313) - 200.0).abs() < 0.01);
+    }
+
+    #[test]
+    fn history_pages_yield_resource_ids_and_the_next_link() {
+        let page = json!({"entry": [{"resource": {"id": "a"}}, {"request": {}},
+                                    {"resource": {"id": "b"}}],
+                          "link": [{"relation": "self", "url": "s"},
+                                   {"relation": "next", "url": "n"}]});
+        assert_eq!(history_ids(&page).collect::<Vec<_>>(), ["a", "b"]);
+        assert_eq!(next_link(&page).as_deref(), Some("n"));
+        assert_eq!(next_link(&json!({"link": []})), None);
+    }
+}

@@ -1,0 +1,279 @@
+//! Clauses as conditions on a row of `resources`: a parameter against its index table, chains
+//! through `search_reference` to any depth, `_has` the other way round, and `_id` and
+//! `_lastUpdated` on the row itself. Values of a clause are alternatives (OR), clauses all hold.
+
+use search::query::{ChainLink, Clause, HasClause, Predicate, SystemMatch};
+
+use super::predicate::{range, row_condition};
+use super::sql::{Sql, always};
+use crate::index::Table;
+
+/// A clause compiled against the row `alias` of `resources`.
+pub(super) enum Cond {
+    /// `alias.id IN (sql)`, where `sql` selects ids of current resources of the type only.
+    Member(Sql),
+    /// Any other condition on `alias`.
+    Filter(Sql),
+}
+
+/// Compiles clauses, giving every subquery aliases of its own so that correlated names never
+/// clash however deep chains and `_has` nest.
+#[derive(Default)]
+pub(super) struct Compiler {
+    aliases: usize,
+}
+
+impl Compiler {
+    fn alias(&mut self, stem: &str) -> String {
+        self.aliases += 1;
+        format!("{stem}{}", self.aliases)
+    }
+
+    /// Current resources of `resource_type`, as the row `alias`, that satisfy every clause.
+    pub(super) fn filter(&mut self, resource_type: &str, alias: &str, clauses: &[Clause]) -> Sql {
+        let mut sql = Sql::new(&format!("{alias}.resource_type = "));
+        sql.bind(resource_type).push(&format!(" AND {alias}.deleted = ")).bind(false);
+        for clause in clauses {
+            sql.push(" AND ");
+            match self.clause(resource_type, alias, &clause.chain, clause) {
+                Cond::Member(ids) => sql.push(&format!("{alias}.id IN (")).append(&ids).push(")"),
+                Cond::Filter(condition) => sql.push("(").append(&condition).push(")"),
+            };
+        }
+        sql
+    }
+
+    /// `clause` on `alias`, after following `chain` from `resource_type`.
+    fn clause(
+        &mut self,
+        resource_type: &str,
+        alias: &str,
+        chain: &[ChainLink],
+        clause: &Clause,
+    ) -> Cond {
+        if let Some((link, rest)) = chain.split_first() {
+            return self.chained(resource_type, link, rest, clause);
+        }
+        match clause.param.as_str() {
+            "_id" => Cond::Filter(id_condition(alias, &clause.values)),
+            "_lastUpdated" => Cond::Filter(last_updated_condition(alias, &clause.values)),
+            "_has" => Cond::Filter(self.has_any(resource_type, alias, &clause.values)),
+            _ => self.indexed(resource_type, alias, clause),
+        }
+    }
+
+    /// Resources whose reference `link` points to a resource of one of its target types that
+    /// satisfies the rest of the chain and the clause.
+    fn chained(
+        &mut self,
+        resource_type: &str,
+        link: &ChainLink,
+        rest: &[ChainLink],
+        clause: &Clause,
+    ) -> Cond {
+        let refs = self.alias("c");
+        let mut targets = Vec::with_capacity(link.target_types.len());
+        for target in &link.target_types {
+            let inner = self.alias("r");
+            let condition = self.clause(target, &inner, rest, clause);
+            let ids = self.ids(target, &inner, condition);
+            let mut part = Sql::new(&format!("{refs}.target_type = "));
+            part.bind(target.as_str()).push(&format!(" AND {refs}.target_id IN ("));
+            part.append(&ids).push(")");
+            targets.push(part);
+        }
+        let mut sql = Sql::new(&format!("SELECT {refs}.id FROM search_reference {refs} WHERE "));
+        sql.push(&format!("{refs}.resource_type = ")).bind(resource_type);
+        sql.push(&format!(" AND {refs}.param = ")).bind(link.param.as_str()).push(" AND ");
+        sql.join(&targets, " OR ");
+        Cond::Member(sql)
+    }
+
+    fn has_any(&mut self, resource_type: &str, alias: &str, values: &[Predicate]) -> Sql {
+        let parts: Vec<Sql> = values
+            .iter()
+            .map(|value| match value {
+                Predicate::Has(has) => self.has(resource_type, alias, has),
+                _ => always(false),
+            })
+            .collect();
+        let mut sql = Sql::default();
+        sql.join(&parts, " OR ");
+        sql
+    }
+
+    /// Resources that a `has.source_type` resource satisfying `has.clause` points to.
+    fn has(&mut self, resource_type: &str, alias: &str, has: &HasClause) -> Sql {
+        let source = self.alias("r");
+        let condition = self.clause(&has.source_type, &source, &has.clause.chain, &has.clause);
+        let ids = self.ids(&has.source_type, &source, condition);
+        let refs = self.alias("h");
+        // The targets may name resources that were deleted or never existed, so this stays a
+        // condition on `alias` rather than a list of current ids.
+        let mut sql = Sql::new(&format!("{alias}.id IN (SELECT {refs}.target_id "));
+        sql.push(&format!("FROM search_reference {refs} WHERE {refs}.resource_type = "));
+        sql.bind(has.source_type.as_str());
+        sql.push(&format!(" AND {refs}.param = ")).bind(has.reference_param.as_str());
+        sql.push(&format!(" AND {refs}.target_type = ")).bind(resource_type);
+        sql.push(&format!(" AND {refs}.id IN (")).append(&ids).push("))");
+        sql
+    }
+
+    /// The ids of current `resource_type` resources (row `alias`) that satisfy `condition`.
+    fn ids(&mut self, resource_type: &str, alias: &str, condition: Cond) -> Sql {
+        match condition {
+            Cond::Member(ids) => ids,
+            Cond::Filter(filter) => {
+                let mut sql = Sql::new(&format!("SELECT {alias}.id FROM resources {alias} WHERE "));
+                sql.push(&format!("{alias}.resource_type = ")).bind(resource_type);
+                sql.push(&format!(" AND {alias}.deleted = ")).bind(false);
+                sql.push(" AND (").append(&filter).push(")");
+                sql
+            }
+        }
+    }
+
+    /// A parameter answered by its index table: the rows that match any value, or for
+    /// `:missing=true` and `:not` the absence of such rows.
+    fn indexed(&mut self, resource_type: &str, alias: &str, clause: &Clause) -> Cond {
+        let Some(table) = Table::for_kind(clause.kind) else { return Cond::Filter(always(false)) };
+        let row = self.alias("t");
+        let mut present = Present::default();
+        let mut absent = Vec::new();
+        for value in &clause.values {
+            match value {
+                Predicate::Missing(false) => present.add(table, None),
+                Predicate::Missing(true) => {
+                    absent.push(no_row(alias, &row, table, &clause.param, None));
+                }
+                Predicate::Token { system, code, not: true } => {
+                    let wanted =
+                        Predicate::Token { system: system.clone(), code: code.clone(), not: false };
+                    let condition = row_condition(&row, &wanted).map(|(_, c)| c);
+                    absent.push(no_row(alias, &row, Table::Token, &clause.param, condition));
+                }
+                other => match row_condition(&row, other) {
+                    Some((table, condition)) => present.add(table, Some(condition)),
+                    None => absent.push(always(false)),
+                },
+            }
+        }
+        let scope = Scope { resource_type, param: &clause.param };
+        present.into_cond(alias, &row, scope, absent)
+    }
+}
+
+/// The conditions met by some index row, grouped by table; `None` stands for any row.
+#[derive(Default)]
+struct Present {
+    groups: Vec<(Table, Vec<Option<Sql>>)>,
+}
+
+impl Present {
+    fn add(&mut self, table: Table, condition: Option<Sql>) {
+        match self.groups.iter_mut().find(|(t, _)| *t == table) {
+            Some((_, conditions)) => conditions.push(condition),
+            None => self.groups.push((table, vec![condition])),
+        }
+    }
+
+    /// One list of ids when every value is met by a row of one table, a condition otherwise.
+    fn into_cond(self, alias: &str, row: &str, scope: Scope<'_>, absent: Vec<Sql>) -> Cond {
+        let mut lists: Vec<Sql> =
+            self.groups.into_iter().map(|(table, c)| rows_ids(row, table, scope, c)).collect();
+        if absent.is_empty() && lists.len() == 1 {
+            return Cond::Member(lists.remove(0));
+        }
+        let mut parts: Vec<Sql> = lists
+            .into_iter()
+            .map(|ids| {
+                let mut sql = Sql::new(&format!("{alias}.id IN ("));
+                sql.append(&ids).push(")");
+                sql
+            })
+            .collect();
+        parts.extend(absent);
+        let mut sql = Sql::default();
+        sql.join(&parts, " OR ");
+        Cond::Filter(sql)
+    }
+}
+
+/// The ids of the rows of `param` in `table` that meet any of `conditions`.
+fn rows_ids(row: &str, table: Table, scope: Scope<'_>, conditions: Vec<Option<Sql>>) -> Sql {
+    let mut sql = Sql::new(&format!("SELECT {row}.id FROM {} {row} WHERE ", table.name()));
+    sql.push(&format!("{row}.resource_type = ")).bind(scope.resource_type);
+    sql.push(&format!(" AND {row}.param = ")).bind(scope.param);
+    if conditions.iter().all(Option::is_some) {
+        let conditions: Vec<Sql> = conditions.into_iter().flatten().collect();
+        sql.push(" AND ").join(&conditions, " OR ");
+    }
+    sql
+}
+
+/// The type and parameter whose index rows a clause reads.
+#[derive(Clone, Copy)]
+struct Scope<'a> {
+    resource_type: &'a str,
+    param: &'a str,
+}
+
+/// No row of `param` in `table` for `alias` (that meets `condition`, when given).
+fn no_row(alias: &str, row: &str, table: Table, param: &str, condition: Option<Sql>) -> Sql {
+    let mut sql = Sql::new(&format!("NOT EXISTS (SELECT 1 FROM {} {row} WHERE ", table.name()));
+    sql.push(&format!("{row}.resource_type = {alias}.resource_type AND {row}.id = {alias}.id"));
+    sql.push(&format!(" AND {row}.param = ")).bind(param);
+    if let Some(condition) = condition {
+        sql.push(" AND (").append(&condition).push(")");
+    }
+    sql.push(")");
+    sql
+}
+
+/// `_id` is the row's own id, which has no system, display or type.
+fn id_condition(alias: &str, values: &[Predicate]) -> Sql {
+    let column = format!("{alias}.id");
+    let mut ids = Vec::new();
+    let mut parts = Vec::new();
+    for value in values {
+        match value {
+            Predicate::Token { system: SystemMatch::Any | SystemMatch::None, code: Some(id), not } => {
+                match not {
+                    false => ids.push(id.clone()),
+                    true => {
+                        let mut sql = Sql::new(&column);
+                        sql.push(" <> ").bind(id.as_str());
+                        parts.push(sql);
+                    }
+                }
+            }
+            Predicate::Token { not, .. } => parts.push(always(*not)),
+            Predicate::Missing(missing) => parts.push(always(!missing)),
+            _ => parts.push(always(false)),
+        }
+    }
+    if !ids.is_empty() {
+        let mut sql = Sql::new(&column);
+        sql.push(" IN ").bind_list(ids);
+        parts.insert(0, sql);
+    }
+    let mut sql = Sql::default();
+    sql.join(&parts, " OR ");
+    sql
+}
+
+/// `_lastUpdated` is the row's own instant, to the microsecond as `meta.lastUpdated` says it.
+fn last_updated_condition(alias: &str, values: &[Predicate]) -> Sql {
+    let column = format!("{alias}.last_updated");
+    let parts: Vec<Sql> = values
+        .iter()
+        .map(|value| match value {
+            Predicate::Date { prefix, low, high } => range(*prefix, *low, *high, &column, &column),
+            Predicate::Missing(missing) => always(!missing),
+            _ => always(false),
+        })
+        .collect();
+    let mut sql = Sql::default();
+    sql.join(&parts, " OR ");
+    sql
+}

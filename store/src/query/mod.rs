@@ -1,0 +1,173 @@
+//! Search: a request parsed by `search::query` into typed clauses, compiled into one SQL query
+//! over `resources` and the index tables per page (plus a COUNT for the total), for searches
+//! and for the conditions of conditional interactions.
+
+mod clause;
+mod page;
+mod predicate;
+mod sql;
+
+use domain::interaction::Params;
+use domain::outcome::IssueType;
+use domain::{Error, ErrorKind, ResourceId, ResourceType};
+use sea_orm::ConnectionTrait;
+use search::query::{QueryError, SearchQuery, Summary, TotalMode};
+
+use crate::db::{Backend, query_all};
+use crate::engine::SearchPage;
+use clause::Compiler;
+use page::{Cursor, Start};
+use sql::Sql;
+
+/// Matches per page when the request gives no `_count`.
+pub const DEFAULT_SEARCH_COUNT: u64 = 20;
+/// The most matches one page holds, whatever `_count` asks.
+pub const MAX_SEARCH_COUNT: u64 = 1000;
+
+/// The parameter a `next` link uses to carry its cursor.
+pub const CURSOR_PARAM: &str = "_cursor";
+
+/// The ids of current resources of `resource_type` matching `params`, at most `limit`.
+/// Conditions must be understood whole: an unknown parameter is an error, never ignored,
+/// since ignoring it would widen what a conditional write touches.
+pub(crate) async fn matching_ids(
+    conn: &impl ConnectionTrait,
+    backend: Backend,
+    resource_type: ResourceType,
+    params: &Params,
+    limit: u32,
+) -> Result<Vec<ResourceId>, Error> {
+    let query = parse(resource_type, params)?;
+    if !query.unknown.is_empty() {
+        let names = query.unknown.join(", ");
+        return Err(unsupported(format!("the conditions use unknown parameters: {names}")));
+    }
+    if query.clauses.is_empty() {
+        return Err(Error::bad_request("a conditional interaction needs search parameters"));
+    }
+    let mut sql = Sql::new("SELECT r.id FROM resources r WHERE ");
+    sql.append(&Compiler::default().filter(resource_type.as_str(), "r", &query.clauses));
+    sql.push(" ORDER BY r.id LIMIT ").bind(i64::from(limit));
+    let (text, values) = sql.into_parts();
+    let rows = query_all(conn, backend, &text, values).await?;
+    rows.iter()
+        .map(|row| {
+            let id = row.try_get_by_index::<String>(0).map_err(|e| Error::internal(e.to_string()))?;
+            ResourceId::parse(&id).ok_or_else(|| Error::internal("stored row with an invalid id"))
+        })
+        .collect()
+}
+
+/// A page of search results. Under `strict` handling, a parameter the server would ignore is
+/// an error instead.
+#[tracing::instrument(skip_all, fields(resource_type = resource_type.map(|t| t.as_str())))]
+pub(crate) async fn search(
+    conn: &impl ConnectionTrait,
+    backend: Backend,
+    resource_type: Option<ResourceType>,
+    params: &Params,
+    strict: bool,
+) -> Result<SearchPage, Error> {
+    // FIXME(#3): a search across types (`GET /fhir?_type=...`) needs the clauses compiled per
+    // type and one order across them; it is refused until then.
+    let resource_type = resource_type
+        .ok_or_else(|| Error::not_supported("search across resource types is not supported"))?;
+    let (params, cursor) = take_cursor(params);
+    let query = parse(resource_type, &params)?;
+    let ignored = ignored(&query);
+    if strict && !ignored.is_empty() {
+        let names = ignored.join(", ");
+        return Err(unsupported(format!("unknown or unsupported search parameters: {names}")));
+    }
+    let filter = Compiler::default().filter(resource_type.as_str(), "r", &query.clauses);
+    let mut page = run(conn, backend, resource_type, &query, &filter, cursor.as_deref()).await?;
+    page.ignored = ignored;
+    Ok(page)
+}
+
+/// The matches of `filter` for the page `query` and `cursor` ask for, and the total.
+async fn run(
+    conn: &impl ConnectionTrait,
+    backend: Backend,
+    resource_type: ResourceType,
+    query: &SearchQuery,
+    filter: &Sql,
+    cursor: Option<&str>,
+) -> Result<SearchPage, Error> {
+    let count = query.count.map_or(DEFAULT_SEARCH_COUNT, |c| c as u64).min(MAX_SEARCH_COUNT);
+    let only_total = count == 0 || query.summary == Some(Summary::Count);
+    let wants_total = only_total || query.total != Some(TotalMode::None);
+    let mut page = SearchPage { matches: vec![], total: None, next_offset: None, next_cursor: None, ignored: vec![] };
+    if only_total {
+        page.total = Some(page::count(conn, backend, filter).await?);
+        return Ok(page);
+    }
+
+    let sort = page::sort_columns(resource_type.as_str(), &query.sort);
+    let offset = query.offset.unwrap_or(0) as u64;
+    let start = match cursor {
+        Some(text) => Start::After(Cursor::decode(text, &sort)?),
+        None => Start::Offset(offset),
+    };
+    // One more than a page says whether there is a next one.
+    let mut rows = page::fetch(conn, backend, filter, &sort, &start, count + 1).await?;
+    let has_next = rows.len() as u64 > count;
+    rows.truncate(count as usize);
+    if has_next {
+        page.next_offset = Some(offset + count);
+        page.next_cursor = rows.last().map(|(_, cursor)| cursor.encode());
+    }
+    let first_and_only = !has_next && matches!(start, Start::Offset(0));
+    page.total = match (wants_total, first_and_only) {
+        (false, _) => None,
+        (true, true) => Some(rows.len() as u64),
+        (true, false) => Some(page::count(conn, backend, filter).await?),
+    };
+    page.matches = rows.into_iter().map(|(version, _)| version).collect();
+    Ok(page)
+}
+
+/// The parameters without the cursor a `next` link added, and that cursor.
+fn take_cursor(params: &Params) -> (Params, Option<String>) {
+    let cursor = params.iter().rev().find(|(name, _)| name == CURSOR_PARAM).map(|(_, v)| v.clone());
+    let rest = params.iter().filter(|(name, _)| name != CURSOR_PARAM).cloned().collect();
+    (rest, cursor)
+}
+
+fn parse(resource_type: ResourceType, params: &Params) -> Result<SearchQuery, Error> {
+    search::query::parse(Some(resource_type.as_str()), params).map_err(invalid_query)
+}
+
+/// A request the parser refused: 400, naming the parameter and never the value.
+fn invalid_query(error: QueryError) -> Error {
+    let code = match error {
+        QueryError::ModifierNotSupported { .. } => IssueType::NotSupported,
+        _ => IssueType::Invalid,
+    };
+    Error::new(ErrorKind::BadRequest, code, error.to_string())
+}
+
+fn unsupported(diagnostics: String) -> Error {
+    Error::new(ErrorKind::BadRequest, IssueType::NotSupported, diagnostics)
+}
+
+/// The names of the parameters this search does not apply: unknown ones, and the result
+/// parameters not implemented yet.
+fn ignored(query: &SearchQuery) -> Vec<String> {
+    let mut names: Vec<String> = Vec::new();
+    // FIXME(#3): `_include`, `_revinclude`, `_elements` and `_summary=true|text|data` are not
+    // applied yet; they are reported as ignored rather than answered wrongly.
+    let unapplied = [
+        ("_include", !query.includes.is_empty()),
+        ("_revinclude", !query.revincludes.is_empty()),
+        ("_elements", !query.elements.is_empty()),
+        ("_summary", matches!(query.summary, Some(Summary::True | Summary::Text | Summary::Data))),
+    ];
+    let unapplied = unapplied.iter().filter(|(_, given)| *given).map(|(name, _)| name.to_string());
+    for name in query.unknown.iter().cloned().chain(unapplied) {
+        if !names.contains(&name) {
+            names.push(name);
+        }
+    }
+    names
+}
