@@ -8,6 +8,7 @@ mod db;
 mod engine;
 mod history;
 mod index;
+mod patch;
 mod query;
 mod rows;
 mod transaction;

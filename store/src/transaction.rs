@@ -286,8 +286,10 @@ pub(crate) fn apply_patch(body: &[u8], patch: &Patch) -> Result<serde_json::Valu
             })?;
             Ok(document)
         }
-        // FIXME(#2): FHIRPath Patch needs the FHIRPath evaluator of the search crate (#3).
-        Patch::FhirPath(_) => Err(Error::not_supported("FHIRPath Patch is not supported yet")),
+        Patch::FhirPath(parameters) => {
+            crate::patch::apply(&mut document, parameters)?;
+            Ok(document)
+        }
     }
 }
 

@@ -310,3 +310,38 @@ async fn conditional_writes_that_match_several_resources_are_412() {
     outcome(app.put("/Patient?identifier=urn:s|m", &body).await, 412).await;
     outcome(app.delete("/Patient?identifier=urn:s|m").await, 412).await;
 }
+
+#[tokio::test]
+async fn fhirpath_patch_adds_and_replaces_elements() {
+    let app = spawn_app().await;
+    let created = app.create(json!({"resourceType": "Patient", "name": [{"family": "A"}]})).await;
+    let id = created["id"].as_str().unwrap();
+    let patch = json!({"resourceType": "Parameters", "parameter": [
+        {"name": "operation", "part": [{"name": "type", "valueCode": "add"},
+            {"name": "path", "valueString": "Patient"}, {"name": "name", "valueString": "birthDate"},
+            {"name": "value", "valueDate": "1950-02-03"}]},
+        {"name": "operation", "part": [{"name": "type", "valueCode": "replace"},
+            {"name": "path", "valueString": "Patient.name[0].family"},
+            {"name": "value", "valueString": "B"}]}]});
+    let response = app.send_json(Method::PATCH, &format!("/Patient/{id}"), &patch).await;
+    assert_eq!(response.status(), 200);
+    let body = json(response).await;
+    assert_eq!(body["birthDate"], "1950-02-03");
+    assert_eq!(body["name"][0]["family"], "B");
+    assert_eq!(body["meta"]["versionId"], "2");
+}
+
+#[tokio::test]
+async fn a_fhirpath_patch_that_would_make_the_resource_invalid_is_422_and_changes_nothing() {
+    let app = spawn_app().await;
+    let created = app.create(json!({"resourceType": "Patient"})).await;
+    let id = created["id"].as_str().unwrap();
+    let patch = json!({"resourceType": "Parameters", "parameter": [
+        {"name": "operation", "part": [{"name": "type", "valueCode": "add"},
+            {"name": "path", "valueString": "Patient"}, {"name": "name", "valueString": "gender"},
+            {"name": "value", "valueCode": "mail"}]}]});
+    let response = app.send_json(Method::PATCH, &format!("/Patient/{id}"), &patch).await;
+    outcome(response, 422).await;
+    let current = json(app.get(&format!("/Patient/{id}")).await).await;
+    assert_eq!(current["meta"]["versionId"], "1");
+}

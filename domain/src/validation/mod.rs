@@ -33,10 +33,43 @@ pub fn validate(resource: &Value) -> Result<(), Vec<Issue>> {
     walker.finish()
 }
 
+/// Whether the element `name`, in the object reached from a `resource_type` root through the
+/// JSON member names `path` (array positions left out), repeats (max `*`). `None` when the
+/// path or the name is not an element there. FHIRPath Patch needs it to add an element that
+/// is not present yet.
+pub fn element_repeats(resource_type: &str, path: &[&str], name: &str) -> Option<bool> {
+    let schema = schema::get();
+    let mut node = schema.resource(resource_type)?;
+    for key in path {
+        node = child_node(schema, node, key)?;
+    }
+    let prop = schema.node(node).props.get(name)?;
+    Some(schema.node(node).elements[usize::from(prop.element)].many)
+}
+
+fn child_node(schema: &schema::Schema, node: schema::NodeId, key: &str) -> Option<schema::NodeId> {
+    let prop = schema.node(node).props.get(key)?;
+    let element = &schema.node(node).elements[usize::from(prop.element)];
+    match element.variants[usize::from(prop.variant)].ty {
+        schema::Ty::Complex(child) => Some(child),
+        _ => None,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::outcome::IssueType;
+
+    #[test]
+    fn element_repeats_follows_the_json_path_through_nested_types() {
+        assert_eq!(element_repeats("Patient", &[], "name"), Some(true));
+        assert_eq!(element_repeats("Patient", &[], "gender"), Some(false));
+        assert_eq!(element_repeats("Patient", &["name"], "given"), Some(true));
+        assert_eq!(element_repeats("Patient", &["contact"], "gender"), Some(false));
+        assert_eq!(element_repeats("Observation", &["valueQuantity"], "value"), Some(false));
+        assert_eq!(element_repeats("Patient", &[], "nothing"), None);
+    }
     use serde_json::json;
 
     /// The (code, expression) of each issue, the two things every test pins down.
