@@ -152,9 +152,32 @@ pub(crate) async fn query_one(
 
 /// A database failure: 503 when the database cannot be reached, 500 otherwise.
 pub(crate) fn db_error(step: &str, error: DbErr) -> Error {
+    let described = describe(&error);
     match error {
-        DbErr::ConnectionAcquire(_) | DbErr::Conn(_) => unavailable(step, error),
-        _ => internal(step, error),
+        DbErr::ConnectionAcquire(_) | DbErr::Conn(_) => unavailable(step, described),
+        _ => internal(step, described),
+    }
+}
+
+/// What went wrong, without the database's own message: PostgreSQL quotes the offending key
+/// values in it (`Key (id)=(...) already exists`), and those can be identifiers of a person.
+fn describe(error: &DbErr) -> String {
+    use sea_orm::RuntimeErr;
+    let runtime = match error {
+        DbErr::Conn(e) | DbErr::Exec(e) | DbErr::Query(e) => e,
+        DbErr::ConnectionAcquire(e) => return format!("cannot acquire a connection: {e}"),
+        _ => return "an error inside the database layer".to_owned(),
+    };
+    match runtime {
+        RuntimeErr::SqlxError(e) => match e.as_database_error() {
+            Some(db) => format!(
+                "database error, code {}, constraint {}",
+                db.code().as_deref().unwrap_or("-"),
+                db.constraint().unwrap_or("-")
+            ),
+            None => format!("driver error: {}", e.as_ref()),
+        },
+        _ => "an error inside the database layer".to_owned(),
     }
 }
 
