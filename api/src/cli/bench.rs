@@ -23,8 +23,8 @@ use clap::{Args, ValueEnum};
 
 use crate::load::{HttpSink, LoadReport};
 use generator::{Generator, Workload};
-use report::{Figures, Report};
-use server::{Memory, Server};
+use report::{Figures, Report, ServerCpu};
+use server::Server;
 
 /// Requests in flight while loading the Synthea set.
 const LOAD_CONCURRENCY: usize = 4;
@@ -70,32 +70,48 @@ pub enum GeneratorChoice {
 /// or not: the table says which targets were met.
 pub async fn bench(args: BenchArgs) -> anyhow::Result<ExitCode> {
     let generator = Generator::choose(args.generator)?;
+    let busy = server::load_average();
     let server = Server::start().await?;
     eprintln!("bench: server pid {} on {}, {}", server.pid(), server.base(), generator.name());
-
-    let load = load_synthea(&server, &args.synthea).await?;
-    let load_peak = server.memory()?;
-    let ids = server.patient_ids().await?;
-    eprintln!("bench: {} patients to read", ids.len());
-
-    let duration = Duration::from_secs(args.duration);
-    let reads = Workload::reads(&ids);
-    eprintln!("bench: reading for {}s over {} connections", args.duration, args.connections);
-    let reads = generator.run(server.origin(), &reads, args.connections, duration).await?;
-    let writes = Workload::writes(&ids);
-    server.check_write(&writes).await?;
-    eprintln!("bench: writing for {}s over {} connections", args.duration, args.write_connections);
-    let writes = generator.run(server.origin(), &writes, args.write_connections, duration).await?;
-    let after = server.memory()?;
+    let figures = measure(&server, &generator, &args).await?;
     server.stop();
 
-    let figures = Figures { load: &load, load_peak, reads: &reads, writes: &writes, after };
-    let report = Report::new(&args, generator.name(), figures);
+    let report = Report::new(&args, generator.name(), busy, &figures);
     print!("{report}");
     if let Some(path) = &args.out {
         write_json(path, &report)?;
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// The three runs, in order, each followed by a look at the server's memory and CPU time.
+async fn measure(
+    server: &Server,
+    generator: &Generator,
+    args: &BenchArgs,
+) -> anyhow::Result<Figures> {
+    let started = server.cpu_time()?;
+    let load = load_synthea(server, &args.synthea).await?;
+    let load_peak = server.memory()?;
+    let loaded = server.cpu_time()?;
+    let ids = server.patient_ids().await?;
+    eprintln!("bench: {} patients to read", ids.len());
+
+    let duration = Duration::from_secs(args.duration);
+    let (reads, writes) = (Workload::reads(&ids), Workload::writes(&ids));
+    eprintln!("bench: reading for {}s over {} connections", args.duration, args.connections);
+    let reads = generator.run(server.origin(), &reads, args.connections, duration).await?;
+    let read = server.cpu_time()?;
+    server.check_write(&writes).await?;
+    let before_writes = server.cpu_time()?;
+    eprintln!("bench: creating for {}s over {} connections", args.duration, args.write_connections);
+    let writes = generator.run(server.origin(), &writes, args.write_connections, duration).await?;
+    let created = server.cpu_time()?;
+    let after = server.memory()?;
+
+    let cpu =
+        ServerCpu { load: loaded - started, read: read - loaded, create: created - before_writes };
+    Ok(Figures { load, load_peak, reads, writes, after, cpu })
 }
 
 /// Loads the Synthea set the way `panorama load --url` does, batches first.

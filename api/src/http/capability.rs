@@ -23,7 +23,7 @@ pub(crate) fn statement(base: &str) -> Value {
         "implementation": {"description": "Panorama regional imaging record", "url": base},
         "fhirVersion": "4.0.1",
         "format": ["application/fhir+json", "application/json"],
-        "patchFormat": ["application/json-patch+json"],
+        "patchFormat": ["application/json-patch+json", "application/fhir+json"],
         "rest": [{
             "mode": "server",
             "documentation": search_documentation(),

@@ -5,6 +5,10 @@
 mod bad_input;
 mod crud;
 mod examples;
+mod fhirclient;
 mod history;
+mod house_rules;
+mod official_bundles;
+mod search;
 mod synthea;
 mod transactions;

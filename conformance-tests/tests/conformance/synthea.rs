@@ -46,6 +46,30 @@ async fn the_synthea_set_loads_through_transactions_with_every_reference_resolve
     let history = json(app.get("/_history?_count=1").await).await;
     assert_eq!(history["total"], SYNTHEA_RESOURCES);
     assert_eq!(unresolved_references(&app).await, 0);
+    for (query, peer) in PEER_COUNTS {
+        assert_eq!(count(&app, query).await, peer, "{query}");
+    }
+}
+
+/// Searches and the totals a peer server gives for them on this set (`README.md` of the data).
+const PEER_COUNTS: [(&str, u64); 8] = [
+    ("Patient?gender=male", 56),
+    ("Patient?gender=female", 64),
+    ("Observation?category=laboratory", 29_206),
+    ("Observation?patient.gender=male", 20_466),
+    ("Observation?patient.gender=female", 22_463),
+    ("Observation?date=2020", 17_419),
+    ("Observation?date=1990", 19),
+    ("Observation?date=gt2020", 983),
+];
+
+/// The total of a search, asked for without its entries.
+async fn count(app: &TestApp, query: &str) -> u64 {
+    let response = app.get(&format!("/{query}&_summary=count")).await;
+    assert_eq!(response.status(), 200, "{query}");
+    let bundle = json(response).await;
+    assert!(bundle.get("entry").is_none(), "{query}");
+    bundle["total"].as_u64().expect("a total")
 }
 
 /// Stored references still written as a search (`Type?param=value`).

@@ -309,3 +309,94 @@ fn component(alias: &str, slot: usize, part: &Predicate) -> Sql {
 fn system_of(target_type: &Option<String>) -> SystemMatch {
     target_type.clone().map_or(SystemMatch::Any, SystemMatch::Is)
 }
+
+#[cfg(test)]
+mod tests {
+    use search::ParamKind;
+    use search::query::{Clause, date_matches, number_matches};
+
+    use super::*;
+    use crate::Store;
+    use crate::db::{execute, query_all};
+    use crate::query::clause::Compiler;
+
+    /// Resource ranges around the search range [10, 20]: before, touching, overlapping, inside,
+    /// equal, after, containing.
+    const RANGES: [(i64, i64); 8] =
+        [(0, 5), (5, 10), (5, 15), (12, 18), (10, 20), (15, 25), (25, 30), (5, 25)];
+
+    const PREFIXES: [Prefix; 9] = [
+        Prefix::Eq,
+        Prefix::Ne,
+        Prefix::Gt,
+        Prefix::Lt,
+        Prefix::Ge,
+        Prefix::Le,
+        Prefix::Sa,
+        Prefix::Eb,
+        Prefix::Ap,
+    ];
+
+    /// A store with one Patient birth date and one RiskAssessment probability per range.
+    async fn store_with_ranges() -> Store {
+        let store = Store::open("sqlite::memory:", 1).await.expect("open");
+        store.migrate().await.expect("migrate");
+        let (db, backend) = (&store.db, store.backend);
+        for (i, (low, high)) in RANGES.iter().enumerate() {
+            for resource_type in ["Patient", "RiskAssessment"] {
+                let sql = "INSERT INTO resources (resource_type, id, version_id, last_updated, \
+                           deleted, body) VALUES (?, ?, 1, 0, ?, NULL)";
+                let values = vec![resource_type.into(), format!("r{i}").into(), false.into()];
+                execute(db, backend, sql, values).await.expect("resource");
+            }
+            let sql = "INSERT INTO search_date VALUES ('Patient', ?, 'birthdate', ?, ?)";
+            let values = vec![format!("r{i}").into(), (*low).into(), (*high).into()];
+            execute(db, backend, sql, values).await.expect("date");
+            let sql = "INSERT INTO search_number VALUES ('RiskAssessment', ?, 'probability', ?, ?, '')";
+            let values = vec![format!("r{i}").into(), (*low as f64).into(), (*high as f64).into()];
+            execute(db, backend, sql, values).await.expect("number");
+        }
+        store
+    }
+
+    async fn matching(store: &Store, resource_type: &str, clause: Clause) -> Vec<usize> {
+        let mut sql = Sql::new("SELECT r.id FROM resources r WHERE ");
+        sql.append(&Compiler::default().filter(resource_type, "r", &[clause]));
+        let (text, values) = sql.into_parts();
+        let rows = query_all(&store.db, store.backend, &text, values).await.expect("query");
+        let mut found: Vec<usize> = rows
+            .iter()
+            .map(|r| r.try_get_by_index::<String>(0).expect("id")[1..].parse().expect("index"))
+            .collect();
+        found.sort();
+        found
+    }
+
+    fn clause(param: &str, kind: ParamKind, value: Predicate) -> Clause {
+        Clause { param: param.into(), kind, chain: vec![], modifier: None, values: vec![value] }
+    }
+
+    #[tokio::test]
+    async fn date_and_number_prefixes_in_sql_agree_with_the_search_crate() {
+        let store = store_with_ranges().await;
+        for prefix in PREFIXES {
+            let date = Predicate::Date { prefix, low: 10, high: 20 };
+            let found = matching(&store, "Patient", clause("birthdate", ParamKind::Date, date)).await;
+            let expected: Vec<usize> = (0..RANGES.len())
+                .filter(|&i| date_matches(prefix, 10, 20, RANGES[i].0, RANGES[i].1))
+                .collect();
+            assert_eq!(found, expected, "date {}", prefix.code());
+
+            let number =
+                Predicate::Number { prefix, value: "15".into(), low: 10.0, high: 20.0 };
+            let found = matching(&store, "RiskAssessment", clause("probability", ParamKind::Number, number)).await;
+            let expected: Vec<usize> = (0..RANGES.len())
+                .filter(|&i| {
+                    let (low, high) = (RANGES[i].0 as f64, RANGES[i].1 as f64);
+                    number_matches(prefix, 10.0, 20.0, low, high)
+                })
+                .collect();
+            assert_eq!(found, expected, "number {}", prefix.code());
+        }
+    }
+}

@@ -12,15 +12,27 @@ use super::{BenchArgs, LOAD_CONCURRENCY};
 use crate::load::LoadReport;
 
 /// What the bench measured, before it is put in rows.
-pub(super) struct Figures<'a> {
-    pub(super) load: &'a LoadReport,
+pub(super) struct Figures {
+    pub(super) load: LoadReport,
     /// The server's memory right after the load; its `peak_kib` is the peak during the load.
     pub(super) load_peak: Memory,
-    pub(super) reads: &'a Run,
-    pub(super) writes: &'a Run,
-    /// The server's memory after the read and write runs.
+    pub(super) reads: Run,
+    pub(super) writes: Run,
+    /// The server's memory after the read and create runs.
     pub(super) after: Memory,
+    pub(super) cpu: ServerCpu,
 }
+
+/// CPU time the server used in each run: divided by the work done, it tells how fast the server
+/// could go with both cores to itself, whatever else ran on the machine.
+pub(super) struct ServerCpu {
+    pub(super) load: Duration,
+    pub(super) read: Duration,
+    pub(super) create: Duration,
+}
+
+/// Above this one-minute load average before the start, other work shared the cores.
+const BUSY_LOAD_AVERAGE: f64 = 0.5;
 
 #[derive(Debug, Clone, Copy, PartialEq)]
 enum Target {
@@ -33,6 +45,7 @@ enum Unit {
     /// Per second, named by what is counted (`requests/s`).
     Rate(&'static str),
     Milliseconds,
+    Microseconds,
     Megabytes,
     Count,
 }
@@ -54,11 +67,17 @@ pub(super) struct Report {
 }
 
 impl Report {
-    pub(super) fn new(args: &BenchArgs, generator: String, figures: Figures<'_>) -> Self {
+    pub(super) fn new(
+        args: &BenchArgs,
+        generator: String,
+        load_average: Option<f64>,
+        figures: &Figures,
+    ) -> Self {
         let cores = std::thread::available_parallelism().map_or(1, NonZeroUsize::get);
-        let Figures { load, reads, writes, .. } = &figures;
+        let Figures { load, reads, writes, .. } = figures;
         let context = json!({
             "cores": cores,
+            "load_average_before": load_average,
             "database": "sqlite, fresh temporary data dir",
             "generator": generator,
             "duration_s": args.duration,
@@ -69,7 +88,7 @@ impl Report {
             "reads": run_json(reads),
             "writes": run_json(writes),
         });
-        Report { context, rows: rows(&figures) }
+        Report { context, rows: rows(figures) }
     }
 
     /// The figures as JSON: the run's context, then one object per figure.
@@ -85,25 +104,36 @@ fn run_json(run: &Run) -> Value {
     json!({"responses": run.requests, "failed": run.failed, "seconds": run.elapsed.as_secs_f64()})
 }
 
-fn rows(figures: &Figures<'_>) -> Vec<Row> {
-    use Unit::{Count, Megabytes, Milliseconds};
-    let Figures { load, load_peak, reads, writes, after } = figures;
+fn rows(figures: &Figures) -> Vec<Row> {
+    use Unit::{Count, Megabytes, Microseconds, Milliseconds};
+    let Figures { load, load_peak, reads, writes, after, cpu } = figures;
     let (resources, requests) = (Unit::Rate("resources/s"), Unit::Rate("requests/s"));
     let (load_failed, failed) = (load.failed as f64, (reads.failed + writes.failed) as f64);
     let (peak, after) = (megabytes(load_peak.peak_kib), megabytes(after.resident_kib));
+    let load_cpu = per_item(cpu.load, load.loaded);
+    let (read_cpu, create_cpu) =
+        (per_item(cpu.read, reads.requests), per_item(cpu.create, writes.requests));
     vec![
         Row::at_least("load_rate", "load: resources/s", load.rate(), resources, 3000.0),
         Row::at_most("load_failed", "load: resources failed", load_failed, Count, 0.0),
         Row::info("load_peak_rss", "load: server peak RSS", peak, Megabytes),
+        Row::info("load_cpu", "load: server CPU per resource", load_cpu, Microseconds),
         Row::at_least("read_rate", "read: requests/s", reads.rate(), requests, 28_000.0),
         Row::info("read_p50", "read: p50 latency", ms(reads.p50), Milliseconds),
         Row::at_most("read_p99", "read: p99 latency", ms(reads.p99), Milliseconds, 2.5),
+        Row::info("read_cpu", "read: server CPU per request", read_cpu, Microseconds),
         Row::at_least("create_rate", "create: requests/s", writes.rate(), requests, 2000.0),
         Row::info("create_p50", "create: p50 latency", ms(writes.p50), Milliseconds),
         Row::info("create_p99", "create: p99 latency", ms(writes.p99), Milliseconds),
+        Row::info("create_cpu", "create: server CPU per request", create_cpu, Microseconds),
         Row::at_most("failed_requests", "read and create: requests failed", failed, Count, 0.0),
         Row::at_most("rss_after", "server RSS after the runs", after, Megabytes, 200.0),
     ]
+}
+
+/// Microseconds of `total` per item; zero when there were none.
+fn per_item(total: Duration, items: u64) -> f64 {
+    if items == 0 { 0.0 } else { total.as_secs_f64() * 1e6 / items as f64 }
 }
 
 fn ms(duration: Duration) -> f64 {
@@ -176,6 +206,7 @@ impl Unit {
         match self {
             Unit::Rate(name) => name,
             Unit::Milliseconds => "ms",
+            Unit::Microseconds => "µs",
             Unit::Megabytes => "MB",
             Unit::Count => "",
         }
@@ -186,6 +217,7 @@ impl Unit {
         match self {
             Unit::Rate(_) => format!("{} /s", grouped(value)),
             Unit::Milliseconds => format!("{value:.2} ms"),
+            Unit::Microseconds => format!("{value:.0} µs"),
             Unit::Megabytes => format!("{value:.1} MB"),
             Unit::Count => grouped(value),
         }
@@ -207,36 +239,49 @@ fn grouped(value: f64) -> String {
 
 impl fmt::Display for Report {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let context = &self.context;
-        writeln!(f, "panorama bench: {} cores, {}", context["cores"], text(&context["database"]))?;
-        writeln!(f, "generator: {}", text(&context["generator"]))?;
-        let load = &context["load"];
-        writeln!(
-            f,
-            "load: {} files, {} resources in {:.1} s, {} requests in flight",
-            load["files"],
-            load["resources"],
-            secs(&load["seconds"]),
-            load["concurrency"]
-        )?;
-        let (reads, writes) = (&context["read_connections"], &context["write_connections"]);
-        let seconds = &context["duration_s"];
-        writeln!(f, "read: GET /fhir/Patient/{{id}} for {seconds} s over {reads} connections")?;
-        writeln!(
-            f,
-            "create: POST /fhir/DocumentReference of 2 KB for {seconds} s over {writes} connections"
-        )?;
+        self.header(f)?;
         writeln!(f)?;
         self.table(f)
     }
 }
 
 impl Report {
+    /// The one-minute load average before the start, when other work was running.
+    fn busy(&self) -> Option<f64> {
+        self.context["load_average_before"].as_f64().filter(|load| *load > BUSY_LOAD_AVERAGE)
+    }
+
+    fn header(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let context = &self.context;
+        writeln!(f, "panorama bench: {} cores, {}", context["cores"], text(&context["database"]))?;
+        if let Some(busy) = self.busy() {
+            writeln!(
+                f,
+                "warning: load average {busy:.2} at the start: other work shared the cores,"
+            )?;
+            writeln!(f, "  so the rates are low; the server CPU per request still holds")?;
+        }
+        writeln!(f, "generator: {}", text(&context["generator"]))?;
+        let load = &context["load"];
+        let seconds = secs(&load["seconds"]);
+        let (files, resources, concurrency) =
+            (&load["files"], &load["resources"], &load["concurrency"]);
+        let took = format!("{seconds:.1} s, {concurrency} requests in flight");
+        writeln!(f, "load: {files} files, {resources} resources in {took}")?;
+        let (reads, writes) = (&context["read_connections"], &context["write_connections"]);
+        let seconds = &context["duration_s"];
+        writeln!(f, "read: GET /fhir/Patient/{{id}} for {seconds} s over {reads} connections")?;
+        writeln!(
+            f,
+            "create: POST /fhir/DocumentReference of 2 KB for {seconds} s over {writes} connections"
+        )
+    }
+
     fn table(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let cells: Vec<[String; 4]> = self.rows.iter().map(Row::cells).collect();
         let header = ["figure", "measured", "target", "met?"].map(str::to_owned);
         let width = |column: usize| {
-            let widths = cells.iter().chain([&header]).map(|cells| cells[column].len());
+            let widths = cells.iter().chain([&header]).map(|cells| cells[column].chars().count());
             widths.max().unwrap_or_default()
         };
         let widths = [width(0), width(1), width(2)];
@@ -287,14 +332,13 @@ mod tests {
         };
         let memory = Memory { resident_kib: 150_000, peak_kib: 250_000 };
         let (reads, writes) = (run(600_000, 2100), run(30_000, 9000));
-        let figures = Figures {
-            load: &load,
-            load_peak: memory,
-            reads: &reads,
-            writes: &writes,
-            after: memory,
+        let cpu = ServerCpu {
+            load: Duration::from_secs(8),
+            read: Duration::from_secs(24),
+            create: Duration::from_secs(6),
         };
-        Report::new(&args, "wrk 4.1.0, 2 threads".into(), figures)
+        let figures = Figures { load, load_peak: memory, reads, writes, after: memory, cpu };
+        Report::new(&args, "wrk 4.1.0, 2 threads".into(), Some(3.2), &figures)
     }
 
     #[test]
@@ -310,14 +354,17 @@ mod tests {
         let text = report().to_string();
         assert!(text.contains("generator: wrk 4.1.0, 2 threads\n"), "{text}");
         let line = |start: &str| {
-            text.lines().find(|line| line.starts_with(start)).unwrap_or_default().to_owned()
+            let line = text.lines().find(|line| line.starts_with(start)).unwrap_or_default();
+            line.split_whitespace().collect::<Vec<_>>().join(" ")
         };
-        assert!(line("load: resources/s").ends_with("4,000 /s  >= 3,000 /s  yes"), "{text}");
-        assert!(line("read: requests/s").ends_with("30,000 /s  >= 28,000 /s  yes"), "{text}");
-        assert!(line("read: p99").ends_with("2.10 ms  <= 2.50 ms  yes"), "{text}");
-        assert!(line("create: requests/s").ends_with("1,500 /s  >= 2,000 /s  NO"), "{text}");
-        assert!(line("load: server peak").ends_with("256.0 MB  -  -"), "{text}");
-        assert!(text.ends_with("targets met: 5 of 7\n"), "{text}");
+        assert!(line("load: resources/s").ends_with("4,000 /s >= 3,000 /s yes"), "{text}");
+        assert!(line("read: requests/s").ends_with("30,000 /s >= 28,000 /s yes"), "{text}");
+        assert!(line("read: p99").ends_with("2.10 ms <= 2.50 ms yes"), "{text}");
+        assert!(line("create: requests/s").ends_with("1,500 /s >= 2,000 /s NO"), "{text}");
+        assert!(line("load: server peak").ends_with("256.0 MB - -"), "{text}");
+        assert!(line("read: server CPU").ends_with("40 µs - -"), "{text}");
+        assert!(text.contains("warning: load average 3.20 at the start"), "{text}");
+        assert!(text.ends_with("targets met: 6 of 7\n"), "{text}");
     }
 
     #[test]

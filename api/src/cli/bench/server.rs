@@ -72,6 +72,13 @@ impl Server {
         Memory::parse(&status).with_context(|| format!("no VmRSS or VmHWM in {path}"))
     }
 
+    /// CPU time the server has used so far, user and system, all threads.
+    pub(super) fn cpu_time(&self) -> anyhow::Result<Duration> {
+        let path = format!("/proc/{}/stat", self.pid());
+        let stat = std::fs::read_to_string(&path).with_context(|| format!("cannot read {path}"))?;
+        cpu_time(&stat).with_context(|| format!("no utime and stime in {path}"))
+    }
+
     pub(super) fn stop(mut self) {
         self.kill();
     }
@@ -157,6 +164,25 @@ fn next_link(page: &Value) -> Option<String> {
     next["url"].as_str().map(str::to_owned)
 }
 
+/// Clock ticks per second in `/proc/<pid>/stat`: `USER_HZ`, 100 on every Linux ABI in use.
+const TICKS_PER_SECOND: u64 = 100;
+
+/// utime + stime from `/proc/<pid>/stat`: fields 14 and 15, counted after the parenthesized
+/// command name (which may itself hold spaces).
+fn cpu_time(stat: &str) -> Option<Duration> {
+    let (_, after_name) = stat.rsplit_once(')')?;
+    let mut fields = after_name.split_whitespace().skip(11);
+    let user: u64 = fields.next()?.parse().ok()?;
+    let system: u64 = fields.next()?.parse().ok()?;
+    Some(Duration::from_millis((user + system) * 1000 / TICKS_PER_SECOND))
+}
+
+/// The machine's one-minute load average, to tell whether other work competed with the bench.
+pub(super) fn load_average() -> Option<f64> {
+    let text = std::fs::read_to_string("/proc/loadavg").ok()?;
+    text.split_whitespace().next()?.parse().ok()
+}
+
 /// A port nobody listens on now; the server binds it a moment later.
 fn free_port() -> anyhow::Result<u16> {
     let listener = TcpListener::bind((Ipv4Addr::LOCALHOST, 0)).context("no free port")?;
@@ -223,6 +249,14 @@ mod tests {
         let memory = Memory::parse(status);
         assert_eq!(memory, Some(Memory { resident_kib: 150116, peak_kib: 183204 }));
         assert_eq!(Memory::parse("Name:\tpanorama\n"), None);
+    }
+
+    #[test]
+    fn cpu_time_adds_user_and_system_ticks() {
+        let stat = "4242 (panorama (x)) S 1 4242 4242 0 -1 4194560 9517 0 0 0 1204 1463 0 0 20 0 \
+                    35 0 1234 987654 5678";
+        assert_eq!(cpu_time(stat), Some(Duration::from_millis(26_670)));
+        assert_eq!(cpu_time("4242 (panorama) S 1"), None);
     }
 
     #[test]

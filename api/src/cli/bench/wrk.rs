@@ -22,7 +22,8 @@ const DONE: &str = r#"
 done = function(summary, latency, _)
   local e = summary.errors
   io.write(string.format(
-    "panorama-bench requests=%d duration_us=%d p50_us=%d p99_us=%d status_errors=%d socket_errors=%d\n",
+    "panorama-bench requests=%d duration_us=%d p50_us=%d p99_us=%d "
+      .. "status_errors=%d socket_errors=%d\n",
     summary.requests, summary.duration, latency:percentile(50), latency:percentile(99),
     e.status, e.connect + e.read + e.write + e.timeout))
 end
