@@ -93,7 +93,7 @@ impl Resource {
     /// `meta` element (source, profile, security, tag, extensions) as sent.
     pub fn stamp(&mut self, id: &ResourceId, version: VersionId, last_updated: DateTime<Utc>) {
         let Value::Object(json) = &mut self.json else { return };
-        let mut meta = match json.remove("meta") {
+        let mut meta = match json.shift_remove("meta") {
             Some(Value::Object(meta)) => meta,
             _ => Map::new(),
         };
@@ -179,6 +179,16 @@ mod tests {
         assert_eq!(meta["tag"][0]["code"], "t");
         assert_eq!(meta["versionId"], "2");
         assert_eq!(meta["lastUpdated"], "2026-01-02T03:04:05.000000Z");
+    }
+
+    #[test]
+    fn stamping_keeps_the_order_of_the_members_after_meta() {
+        let mut r = parse(r#"{"resourceType":"Patient","meta":{"source":"s"},"active":true,
+            "name":[{"family":"A"}],"gender":"female","birthDate":"1970"}"#)
+        .unwrap();
+        r.stamp(&ResourceId::parse("p").unwrap(), VersionId(1), Utc::now());
+        let keys: Vec<&str> = r.json().as_object().unwrap().keys().map(String::as_str).collect();
+        assert_eq!(keys, ["resourceType", "id", "meta", "active", "name", "gender", "birthDate"]);
     }
 
     #[test]

@@ -241,9 +241,28 @@ async fn resolve_references(
     for entry in entries.iter_mut() {
         if let Some(resource) = &mut entry.resource {
             domain::bundle::rewrite_references(resource, &targets);
+            if points_outside_the_bundle(resource) {
+                return Err(Error::bad_request(
+                    "a reference names a urn:uuid that no entry of the Bundle has as fullUrl",
+                )
+                .at(format!("Bundle.entry[{}]", entry.index)));
+            }
         }
     }
     Ok(())
+}
+
+/// Whether a `reference` still names a `urn:uuid:` after rewriting: it pointed at no entry.
+fn points_outside_the_bundle(value: &serde_json::Value) -> bool {
+    use serde_json::Value;
+    match value {
+        Value::Array(items) => items.iter().any(points_outside_the_bundle),
+        Value::Object(map) => map.iter().any(|(key, item)| match (key.as_str(), item) {
+            ("reference", Value::String(r)) => r.starts_with("urn:uuid:"),
+            _ => points_outside_the_bundle(item),
+        }),
+        _ => false,
+    }
 }
 
 async fn resolve_conditional(tx: &WriteTx<'_>, reference: &str) -> Result<String, Error> {

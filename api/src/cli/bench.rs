@@ -84,34 +84,40 @@ pub async fn bench(args: BenchArgs) -> anyhow::Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
-/// The three runs, in order, each followed by a look at the server's memory and CPU time.
+/// The three runs, in order, with the server's CPU time during each and its memory after.
 async fn measure(
     server: &Server,
     generator: &Generator,
     args: &BenchArgs,
 ) -> anyhow::Result<Figures> {
-    let started = server.cpu_time()?;
-    let load = load_synthea(server, &args.synthea).await?;
+    let (load, load_cpu) = with_server_cpu(server, load_synthea(server, &args.synthea)).await?;
     let load_peak = server.memory()?;
-    let loaded = server.cpu_time()?;
     let ids = server.patient_ids().await?;
     eprintln!("bench: {} patients to read", ids.len());
 
-    let duration = Duration::from_secs(args.duration);
+    let (duration, origin) = (Duration::from_secs(args.duration), server.origin());
     let (reads, writes) = (Workload::reads(&ids), Workload::writes(&ids));
     eprintln!("bench: reading for {}s over {} connections", args.duration, args.connections);
-    let reads = generator.run(server.origin(), &reads, args.connections, duration).await?;
-    let read = server.cpu_time()?;
+    let reading = generator.run(origin, &reads, args.connections, duration);
+    let (reads, read_cpu) = with_server_cpu(server, reading).await?;
     server.check_write(&writes).await?;
-    let before_writes = server.cpu_time()?;
     eprintln!("bench: creating for {}s over {} connections", args.duration, args.write_connections);
-    let writes = generator.run(server.origin(), &writes, args.write_connections, duration).await?;
-    let created = server.cpu_time()?;
+    let creating = generator.run(origin, &writes, args.write_connections, duration);
+    let (writes, create_cpu) = with_server_cpu(server, creating).await?;
     let after = server.memory()?;
 
-    let cpu =
-        ServerCpu { load: loaded - started, read: read - loaded, create: created - before_writes };
+    let cpu = ServerCpu { load: load_cpu, read: read_cpu, create: create_cpu };
     Ok(Figures { load, load_peak, reads, writes, after, cpu })
+}
+
+/// Awaits `work`, and returns its result with the CPU time the server used meanwhile.
+async fn with_server_cpu<T>(
+    server: &Server,
+    work: impl Future<Output = anyhow::Result<T>>,
+) -> anyhow::Result<(T, Duration)> {
+    let before = server.cpu_time()?;
+    let result = work.await?;
+    Ok((result, server.cpu_time()?.saturating_sub(before)))
 }
 
 /// Loads the Synthea set the way `panorama load --url` does, batches first.

@@ -15,7 +15,12 @@ pub use serve::serve;
 
 /// Panorama: a FHIR R4 server for a region's shared imaging record.
 #[derive(Debug, Parser)]
-#[command(name = "panorama", version, about, long_about = None)]
+#[command(
+    name = "panorama",
+    version,
+    about = "Panorama: a FHIR R4 server for a region's shared imaging record",
+    after_help = "Logging: PANORAMA_LOG sets the level (error, warn, info, debug); default info."
+)]
 pub struct Cli {
     #[command(subcommand)]
     pub command: Command,
@@ -42,6 +47,10 @@ pub enum Command {
     /// Apply pending database migrations and exit.
     Migrate(DatabaseArgs),
     /// Measure load, read and write speed and memory of a fresh server on this machine.
+    ///
+    /// Starts `panorama serve` as a child process on a temporary SQLite data dir, loads the
+    /// Synthea set into it over HTTP, reads patients back, creates DocumentReferences, and prints
+    /// each figure next to its target. Requests come from wrk when it is installed.
     Bench(BenchArgs),
 }
 

@@ -38,7 +38,9 @@ pub(crate) fn router() -> OpenApiRouter<AppState> {
 
 /// `/openapi.json` and the `/docs` page.
 pub(crate) fn docs(doc: OpenApiDoc) -> Router<AppState> {
-    SwaggerUi::new("/docs").url("/openapi.json", doc).into()
+    // No validator badge: it would send the document's address to a host outside the region.
+    let config = utoipa_swagger_ui::Config::from("/openapi.json").validator_url("none");
+    SwaggerUi::new("/docs").url("/openapi.json", doc).config(config).into()
 }
 
 /// The OpenAPI document as pretty JSON, as kept in `openapi/openapi.json`.

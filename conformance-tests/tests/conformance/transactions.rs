@@ -131,3 +131,15 @@ async fn if_match_in_a_transaction_entry_guards_the_update() {
     let bundle = json!({"resourceType": "Bundle", "type": "transaction", "entry": [put]});
     outcome(app.post("", &bundle).await, 412).await;
 }
+
+#[tokio::test]
+async fn a_reference_to_a_urn_uuid_no_entry_has_fails_the_transaction() {
+    let app = spawn_app().await;
+    let bundle = json!({"resourceType": "Bundle", "type": "transaction", "entry": [
+        entry("POST", "Observation", Some(json!({"resourceType": "Observation", "status": "final",
+            "code": {"text": "x"}, "subject": {"reference": "urn:uuid:99999999-0000-4000-8000-000000000000"}})),
+            None)]});
+    let issue = outcome(app.post("", &bundle).await, 400).await;
+    assert_eq!(issue["expression"][0], "Bundle.entry[0]");
+    assert_eq!(json(app.get("/Observation").await).await["total"], 0);
+}
