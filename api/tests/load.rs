@@ -6,14 +6,14 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
+use api::cli::LoadArgs;
+use api::load::{self, HttpSink, Method, RouterSink, Sink};
 use axum::Router;
 use axum::body::Bytes;
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
 use clap::Parser;
-use api::cli::LoadArgs;
-use api::load::{self, HttpSink, Method, RouterSink, Sink};
 use serde_json::{Value, json};
 
 // ---- the test server ----

@@ -164,9 +164,8 @@ impl Entry {
     }
 
     fn resource(&self) -> Result<Resource> {
-        let resource = self.resource.clone().ok_or_else(|| {
-            Error::bad_request("the entry has no resource")
-        })?;
+        let resource =
+            self.resource.clone().ok_or_else(|| Error::bad_request("the entry has no resource"))?;
         Resource::from_value(resource)
     }
 
@@ -219,9 +218,9 @@ fn read_entry(index: usize, entry: Value) -> Result<Entry> {
         return Err(at(Error::bad_request("the entry has no request")));
     };
     let text = |name: &str| request.get(name).and_then(Value::as_str).map(str::to_owned);
-    let method = text("method")
-        .and_then(|m| Method::parse(&m))
-        .ok_or_else(|| at(Error::bad_request("the entry's request.method is missing or unknown")))?;
+    let method = text("method").and_then(|m| Method::parse(&m)).ok_or_else(|| {
+        at(Error::bad_request("the entry's request.method is missing or unknown"))
+    })?;
     let url = text("url").ok_or_else(|| at(Error::bad_request("the entry has no request.url")))?;
     let request = EntryRequest {
         method,

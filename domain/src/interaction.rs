@@ -20,18 +20,55 @@ pub enum Patch {
 /// One interaction to carry out.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Interaction {
-    Read { resource_type: ResourceType, id: ResourceId },
-    VRead { resource_type: ResourceType, id: ResourceId, version: VersionId },
-    Create { resource: Resource, if_none_exist: Option<Params> },
-    Update { id: ResourceId, resource: Resource, if_match: Option<VersionId> },
-    ConditionalUpdate { conditions: Params, resource: Resource, if_match: Option<VersionId> },
-    Patch { resource_type: ResourceType, id: ResourceId, patch: Patch, if_match: Option<VersionId> },
-    Delete { resource_type: ResourceType, id: ResourceId },
-    ConditionalDelete { resource_type: ResourceType, conditions: Params },
+    Read {
+        resource_type: ResourceType,
+        id: ResourceId,
+    },
+    VRead {
+        resource_type: ResourceType,
+        id: ResourceId,
+        version: VersionId,
+    },
+    Create {
+        resource: Resource,
+        if_none_exist: Option<Params>,
+    },
+    Update {
+        id: ResourceId,
+        resource: Resource,
+        if_match: Option<VersionId>,
+    },
+    ConditionalUpdate {
+        conditions: Params,
+        resource: Resource,
+        if_match: Option<VersionId>,
+    },
+    Patch {
+        resource_type: ResourceType,
+        id: ResourceId,
+        patch: Patch,
+        if_match: Option<VersionId>,
+    },
+    Delete {
+        resource_type: ResourceType,
+        id: ResourceId,
+    },
+    ConditionalDelete {
+        resource_type: ResourceType,
+        conditions: Params,
+    },
     /// `strict`: unknown or unsupported parameters are an error (`Prefer: handling=strict`)
     /// rather than ignored and reported.
-    Search { resource_type: Option<ResourceType>, params: Params, strict: bool },
-    History { resource_type: Option<ResourceType>, id: Option<ResourceId>, params: Params },
+    Search {
+        resource_type: Option<ResourceType>,
+        params: Params,
+        strict: bool,
+    },
+    History {
+        resource_type: Option<ResourceType>,
+        id: Option<ResourceId>,
+        params: Params,
+    },
 }
 
 impl Interaction {
@@ -64,7 +101,8 @@ impl Target {
     pub fn parse(url: &str) -> Result<Self> {
         let (path, query) = url.split_once('?').unwrap_or((url, ""));
         let params = parse_query(query);
-        let segments: Vec<&str> = path.trim_matches('/').split('/').filter(|s| !s.is_empty()).collect();
+        let segments: Vec<&str> =
+            path.trim_matches('/').split('/').filter(|s| !s.is_empty()).collect();
         let type_of = |name: &str| {
             ResourceType::parse(name)
                 .ok_or_else(|| Error::not_found("the URL names no R4 resource type"))
@@ -120,7 +158,10 @@ mod tests {
         assert!(matches!(Target::parse("_history").unwrap(), Target::SystemHistory { .. }));
         assert_eq!(
             Target::parse("Patient?identifier=a%7Cb").unwrap(),
-            Target::Type { resource_type: patient(), params: vec![("identifier".into(), "a|b".into())] }
+            Target::Type {
+                resource_type: patient(),
+                params: vec![("identifier".into(), "a|b".into())]
+            }
         );
         assert!(matches!(Target::parse("/Patient/1").unwrap(), Target::Instance { .. }));
         assert!(matches!(

@@ -97,7 +97,10 @@ mod tests {
     #[test]
     fn numbers_keep_their_text_and_members_their_order() {
         let value = parse(br#"{"b":412.30,"a":128,"c":[1.50,-0.0]}"#).unwrap();
-        assert_eq!(serde_json::to_string(&value).unwrap(), r#"{"b":412.30,"a":128,"c":[1.50,-0.0]}"#);
+        assert_eq!(
+            serde_json::to_string(&value).unwrap(),
+            r#"{"b":412.30,"a":128,"c":[1.50,-0.0]}"#
+        );
     }
 
     #[test]

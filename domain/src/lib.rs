@@ -21,5 +21,6 @@ pub use resource_type::ResourceType;
 
 /// Checks a resource against the R4 structure definitions: 422 with every issue when invalid.
 pub fn validate(resource: &Resource) -> Result<()> {
-    validation::validate(resource.json()).map_err(|issues| Error::with_issues(ErrorKind::Unprocessable, issues))
+    validation::validate(resource.json())
+        .map_err(|issues| Error::with_issues(ErrorKind::Unprocessable, issues))
 }

@@ -155,8 +155,9 @@ mod tests {
 
     #[test]
     fn decimals_keep_their_exact_text_through_parse_and_stamp() {
-        let mut r = parse(r#"{"resourceType":"Observation","valueQuantity":{"value":412.30},"x":128}"#)
-            .unwrap();
+        let mut r =
+            parse(r#"{"resourceType":"Observation","valueQuantity":{"value":412.30},"x":128}"#)
+                .unwrap();
         r.stamp(&ResourceId::parse("a").unwrap(), VersionId(1), Utc::now());
         let text = String::from_utf8(r.to_bytes()).unwrap();
         assert!(text.contains("412.30"), "{text}");
@@ -183,8 +184,10 @@ mod tests {
 
     #[test]
     fn stamping_keeps_the_order_of_the_members_after_meta() {
-        let mut r = parse(r#"{"resourceType":"Patient","meta":{"source":"s"},"active":true,
-            "name":[{"family":"A"}],"gender":"female","birthDate":"1970"}"#)
+        let mut r = parse(
+            r#"{"resourceType":"Patient","meta":{"source":"s"},"active":true,
+            "name":[{"family":"A"}],"gender":"female","birthDate":"1970"}"#,
+        )
         .unwrap();
         r.stamp(&ResourceId::parse("p").unwrap(), VersionId(1), Utc::now());
         let keys: Vec<&str> = r.json().as_object().unwrap().keys().map(String::as_str).collect();

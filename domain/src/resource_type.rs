@@ -42,7 +42,10 @@ mod tests {
 
     #[test]
     fn known_types_parse_and_unknown_ones_do_not() {
-        assert_eq!(ResourceType::parse("ImagingStudy").map(ResourceType::as_str), Some("ImagingStudy"));
+        assert_eq!(
+            ResourceType::parse("ImagingStudy").map(ResourceType::as_str),
+            Some("ImagingStudy")
+        );
         assert_eq!(ResourceType::parse("imagingstudy"), None);
         assert_eq!(ResourceType::parse("Resource"), None);
         assert_eq!(ResourceType::parse(""), None);

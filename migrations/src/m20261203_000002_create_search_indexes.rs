@@ -155,10 +155,7 @@ fn script(backend: DatabaseBackend) -> String {
         DatabaseBackend::Postgres => ("BIGINT", "DOUBLE PRECISION", "TEXT COLLATE \"C\""),
         _ => ("INTEGER", "REAL", "TEXT"),
     };
-    SCHEMA
-        .replace("ORDERED_TEXT", ordered_text)
-        .replace("INT64", int64)
-        .replace("FLOAT64", float64)
+    SCHEMA.replace("ORDERED_TEXT", ordered_text).replace("INT64", int64).replace("FLOAT64", float64)
 }
 
 #[async_trait::async_trait]

@@ -4,12 +4,12 @@
 use std::time::Duration;
 
 use domain::Error;
+use migrations::MigratorTrait;
 use sea_orm::sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqliteSynchronous};
 use sea_orm::{
     ConnectOptions, ConnectionTrait, Database, DatabaseConnection, DatabaseTransaction, DbBackend,
     DbErr, Statement, TransactionTrait, Value,
 };
-use migrations::MigratorTrait;
 use tokio::sync::{Mutex, MutexGuard};
 
 /// Which database the store runs on.

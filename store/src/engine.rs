@@ -16,13 +16,22 @@ use crate::{Store, index, query};
 #[derive(Debug, Clone, PartialEq)]
 pub enum Outcome {
     /// A resource version: read, vread, or the result of a write (`created` for 201).
-    Resource { version: Version, created: bool },
+    Resource {
+        version: Version,
+        created: bool,
+    },
     /// A conditional create found its match: 200 with that resource, nothing written.
-    Existing { version: Version },
+    Existing {
+        version: Version,
+    },
     /// A read whose `ifNoneMatch` or `ifModifiedSince` says the client has it already: 304.
-    NotModified { version: Version },
+    NotModified {
+        version: Version,
+    },
     /// A delete: the deletion version, or none when there was nothing to delete.
-    Deleted { version: Option<Version> },
+    Deleted {
+        version: Option<Version>,
+    },
     Search(SearchPage),
     History(HistoryPage),
 }
@@ -142,7 +151,11 @@ pub(crate) async fn write_interaction(
     }
 }
 
-async fn create(tx: &mut WriteTx<'_>, resource: Resource, id: ResourceId) -> Result<Outcome, Error> {
+async fn create(
+    tx: &mut WriteTx<'_>,
+    resource: Resource,
+    id: ResourceId,
+) -> Result<Outcome, Error> {
     let resource_type = resource.resource_type();
     tx.lock_key(&instance_key(resource_type, &id)).await?;
     let previous = rows::current(&tx.tx, tx.backend, resource_type, &id).await?;
@@ -184,14 +197,17 @@ async fn conditional_update(
     let body_id = match resource.id() {
         None => None,
         Some(serde_json::Value::String(raw)) => Some(
-            ResourceId::parse(raw).ok_or_else(|| Error::bad_request("the body holds an invalid id"))?,
+            ResourceId::parse(raw)
+                .ok_or_else(|| Error::bad_request("the body holds an invalid id"))?,
         ),
         Some(_) => return Err(Error::bad_request("the body's id must be a string")),
     };
     let id = match matching_ids(tx, resource_type, &conditions).await?.as_slice() {
         [] => body_id.or(assigned_id).unwrap_or_else(ResourceId::generate),
         [found] if body_id.as_ref().is_none_or(|b| b == found) => found.clone(),
-        [_] => return Err(Error::bad_request("the body's id is not the id of the matching resource")),
+        [_] => {
+            return Err(Error::bad_request("the body's id is not the id of the matching resource"));
+        }
         _ => return Err(multiple_matches(resource_type)),
     };
     let resource = with_id(resource, &id)?;
@@ -257,8 +273,14 @@ async fn save(
         index::remove(&tx.tx, tx.backend, resource_type, &id).await?;
     }
     index::add(&tx.tx, tx.backend, &resource, &id).await?;
-    let version =
-        Version { resource_type, id, version, last_updated, method, body: Some(resource.to_bytes()) };
+    let version = Version {
+        resource_type,
+        id,
+        version,
+        last_updated,
+        method,
+        body: Some(resource.to_bytes()),
+    };
     rows::write(&tx.tx, tx.backend, &version).await?;
     Ok(version)
 }

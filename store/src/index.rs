@@ -75,9 +75,7 @@ impl Table {
             Table::Token => "system, code, text",
             Table::OfType => "type_system, type_code, value",
             Table::String => "normalized, exact",
-            Table::Reference => {
-                "target_type, target_id, url, identifier_system, identifier_value"
-            }
+            Table::Reference => "target_type, target_id, url, identifier_system, identifier_value",
             Table::Date => "low, high",
             Table::Number => "low, high, value",
             Table::Quantity => {
@@ -182,7 +180,8 @@ fn row_values(value: &IndexValue) -> Option<(Table, Vec<Value>)> {
             (Table::String, vec![owned(normalized), owned(exact)])
         }
         IndexValue::Reference { target_type, target_id, url, identifier } => {
-            let (id_system, id_value) = identifier.clone().map_or((None, None), |(s, v)| (s, Some(v)));
+            let (id_system, id_value) =
+                identifier.clone().map_or((None, None), |(s, v)| (s, Some(v)));
             let values = vec![
                 text(target_type),
                 text(target_id),
@@ -241,7 +240,9 @@ fn empty_component() -> Vec<Value> {
 fn component_values(part: &IndexValue) -> Vec<Value> {
     match part.clone() {
         IndexValue::Token { system, code, .. } => component(system, code, None, None, None),
-        IndexValue::String { normalized, .. } => component(None, Some(normalized), None, None, None),
+        IndexValue::String { normalized, .. } => {
+            component(None, Some(normalized), None, None, None)
+        }
         IndexValue::Reference { target_type, target_id, url, .. } => {
             component(target_type, target_id, url, None, None)
         }
@@ -251,7 +252,9 @@ fn component_values(part: &IndexValue) -> Vec<Value> {
         IndexValue::Date { low, high } => {
             component(None, None, None, Some((low as f64, high as f64)), None)
         }
-        IndexValue::Number { low, high, .. } => component(None, None, None, Some((low, high)), None),
+        IndexValue::Number { low, high, .. } => {
+            component(None, None, None, Some((low, high)), None)
+        }
         IndexValue::Quantity { low, high, system, code, unit, canonical, .. } => {
             component(system, code, unit, Some((low, high)), canonical)
         }
@@ -289,7 +292,12 @@ mod tests {
             IndexValue::Token { system: None, code: Some("c".into()), text: None },
             IndexValue::OfType { type_system: None, type_code: "MR".into(), value: "1".into() },
             IndexValue::String { normalized: "a".into(), exact: "A".into() },
-            IndexValue::Reference { target_type: None, target_id: None, url: None, identifier: None },
+            IndexValue::Reference {
+                target_type: None,
+                target_id: None,
+                url: None,
+                identifier: None,
+            },
             IndexValue::Date { low: 0, high: 1 },
             IndexValue::Number { value: "1".into(), low: 0.5, high: 1.5 },
             IndexValue::Quantity {

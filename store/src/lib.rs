@@ -15,8 +15,8 @@ mod transaction;
 
 pub use db::{Backend, Store};
 pub use engine::{Outcome, SearchPage};
-pub use history::{HistoryPage, HistoryScope};
-pub use rows::{StoredMethod, Version};
 pub use history::{DEFAULT_COUNT, MAX_COUNT};
+pub use history::{HistoryPage, HistoryScope};
 pub use query::{CURSOR_PARAM, DEFAULT_SEARCH_COUNT, MAX_SEARCH_COUNT};
+pub use rows::{StoredMethod, Version};
 pub use transaction::{EntryOutcome, EntryResult};

@@ -20,8 +20,10 @@ pub(crate) fn apply(document: &mut Value, parameters: &Value) -> Result<(), Erro
         if operation.get("name").and_then(Value::as_str) != Some("operation") {
             return Err(invalid("a FHIRPath Patch parameter must be named operation", index));
         }
-        let parts = Parts(operation.get("part").and_then(Value::as_array).cloned().unwrap_or_default());
-        apply_operation(document, &parts).map_err(|e| e.at(format!("Parameters.parameter[{index}]")))?;
+        let parts =
+            Parts(operation.get("part").and_then(Value::as_array).cloned().unwrap_or_default());
+        apply_operation(document, &parts)
+            .map_err(|e| e.at(format!("Parameters.parameter[{index}]")))?;
     }
     Ok(())
 }
@@ -41,8 +43,9 @@ fn apply_operation(document: &mut Value, parts: &Parts) -> Result<(), Error> {
 
 /// The JSON locations of the elements `path` selects.
 fn locate(document: &Value, path: &str) -> Result<Vec<Vec<Step>>, Error> {
-    let expr = fhirpath::parse(path)
-        .map_err(|_| unprocessable("the operation's path is not a supported FHIRPath expression"))?;
+    let expr = fhirpath::parse(path).map_err(|_| {
+        unprocessable("the operation's path is not a supported FHIRPath expression")
+    })?;
     let items = fhirpath::evaluate(&expr, document, Mode::Strict)
         .map_err(|_| unprocessable("the operation's path cannot be evaluated"))?;
     let mut found = vec![];
@@ -114,7 +117,8 @@ fn delete(document: &mut Value, targets: &[Vec<Step>]) -> Result<(), Error> {
     if targets.len() > 1 {
         return Err(unprocessable("delete's path selects more than one element"));
     }
-    let (last, parent) = steps.split_last().ok_or_else(|| unprocessable("cannot delete the resource"))?;
+    let (last, parent) =
+        steps.split_last().ok_or_else(|| unprocessable("cannot delete the resource"))?;
     let parent_steps = parent.to_vec();
     match (value_at(document, &parent_steps)?, last) {
         (Value::Object(map), Step::Key(key)) => {
@@ -152,7 +156,10 @@ fn move_item(document: &mut Value, targets: &[Vec<Step>], parts: &Parts) -> Resu
 }
 
 /// The array that holds the elements a path selected (`Patient.identifier`).
-fn list_of<'d>(document: &'d mut Value, targets: &[Vec<Step>]) -> Result<&'d mut Vec<Value>, Error> {
+fn list_of<'d>(
+    document: &'d mut Value,
+    targets: &[Vec<Step>],
+) -> Result<&'d mut Vec<Value>, Error> {
     let first = targets.first().ok_or_else(|| unprocessable("the path selects no list"))?;
     let parent = match first.split_last() {
         Some((Step::Index(_), parent)) => parent.to_vec(),
@@ -185,7 +192,10 @@ fn value_at<'d>(document: &'d mut Value, steps: &[Step]) -> Result<&'d mut Value
     Ok(value)
 }
 
-fn object_at<'d>(document: &'d mut Value, steps: &[Step]) -> Result<&'d mut Map<String, Value>, Error> {
+fn object_at<'d>(
+    document: &'d mut Value,
+    steps: &[Step],
+) -> Result<&'d mut Map<String, Value>, Error> {
     value_at(document, steps)?
         .as_object_mut()
         .ok_or_else(|| unprocessable("add's path must select an element with children"))
@@ -273,10 +283,14 @@ mod tests {
             {"name": "path", "valueString": "Patient"}, {"name": "name", "valueString": "birthDate"},
             {"name": "value", "valueDate": "1930-01-01"}]))).unwrap();
         assert_eq!(doc["birthDate"], "1930-01-01");
-        apply(&mut doc, &operation(json!([{"name": "type", "valueCode": "add"},
+        apply(
+            &mut doc,
+            &operation(json!([{"name": "type", "valueCode": "add"},
             {"name": "path", "valueString": "Patient"}, {"name": "name", "valueString": "telecom"},
             {"name": "value", "part": [{"name": "system", "valueCode": "phone"},
-                {"name": "value", "valueString": "555"}]}]))).unwrap();
+                {"name": "value", "valueString": "555"}]}])),
+        )
+        .unwrap();
         assert_eq!(doc["telecom"], json!([{"system": "phone", "value": "555"}]));
         apply(&mut doc, &operation(json!([{"name": "type", "valueCode": "add"},
             {"name": "path", "valueString": "Patient.name[0]"}, {"name": "name", "valueString": "given"},
@@ -309,8 +323,10 @@ mod tests {
     #[test]
     fn deleting_the_last_item_removes_the_element_and_a_missing_target_is_a_no_op() {
         let mut doc = json!({"resourceType": "Patient", "name": [{"family": "A"}]});
-        let delete = |path: &str| operation(json!([{"name": "type", "valueCode": "delete"},
-            {"name": "path", "valueString": path}]));
+        let delete = |path: &str| {
+            operation(json!([{"name": "type", "valueCode": "delete"},
+            {"name": "path", "valueString": path}]))
+        };
         apply(&mut doc, &delete("Patient.name[0]")).unwrap();
         assert_eq!(doc, json!({"resourceType": "Patient"}));
         apply(&mut doc, &delete("Patient.birthDate")).unwrap();

@@ -54,7 +54,8 @@ impl Version {
 }
 
 /// The columns every version query selects, in the order `from_row` reads them.
-pub(crate) const VERSION_COLUMNS: &str = "resource_type, id, version_id, last_updated, method, body";
+pub(crate) const VERSION_COLUMNS: &str =
+    "resource_type, id, version_id, last_updated, method, body";
 
 /// Reads a row selected with `VERSION_COLUMNS`.
 pub(crate) fn from_row(row: &QueryResult) -> Result<Version, Error> {
@@ -109,7 +110,8 @@ pub(crate) async fn current_body(
     resource_type: ResourceType,
     id: &ResourceId,
 ) -> Result<Option<(VersionId, i64, Option<Vec<u8>>)>, Error> {
-    let sql = "SELECT version_id, last_updated, body FROM resources WHERE resource_type = ? AND id = ?";
+    let sql =
+        "SELECT version_id, last_updated, body FROM resources WHERE resource_type = ? AND id = ?";
     let values = vec![resource_type.as_str().into(), id.as_str().into()];
     let Some(row) = query_one(conn, backend, sql, values).await? else { return Ok(None) };
     let version = row.try_get_by_index::<i64>(0).map_err(column_error)?;

@@ -30,7 +30,10 @@ pub enum EntryResult {
 impl Store {
     /// Runs a batch (each entry alone) or a transaction (all or nothing). A transaction that
     /// fails returns the first error, located at its entry; nothing of it is stored.
-    pub fn process_bundle(&self, bundle: RequestBundle) -> BoxFuture<'_, Result<Vec<EntryOutcome>, Error>> {
+    pub fn process_bundle(
+        &self,
+        bundle: RequestBundle,
+    ) -> BoxFuture<'_, Result<Vec<EntryOutcome>, Error>> {
         // Boxed because a batch may hold a nested Bundle, which recurses.
         Box::pin(async move {
             match bundle.kind {

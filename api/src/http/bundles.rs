@@ -81,8 +81,11 @@ fn history_entry(version: &Version, request: &FhirRequest) -> Value {
         entry.insert("resource".into(), resource);
     }
     entry.insert("request".into(), json!({"method": version.method.as_str(), "url": url}));
-    entry.insert("response".into(), json!({"status": status, "etag": version.version.etag(),
-        "lastModified": format_instant(version.last_updated)}));
+    entry.insert(
+        "response".into(),
+        json!({"status": status, "etag": version.version.etag(),
+        "lastModified": format_instant(version.last_updated)}),
+    );
     Value::Object(entry)
 }
 
@@ -144,11 +147,17 @@ fn embedded(bundle: Vec<u8>) -> Value {
     json!({"resource": resource, "response": {"status": "200 OK"}})
 }
 
-fn version_entry(version: &Version, status: StatusCode, request: &FhirRequest, write: bool) -> Value {
+fn version_entry(
+    version: &Version,
+    status: StatusCode,
+    request: &FhirRequest,
+    write: bool,
+) -> Value {
     let mut response = Map::new();
     response.insert("status".into(), json!(status_text(status)));
     if write {
-        let location = format!("{}/{}/_history/{}", version.resource_type, version.id, version.version);
+        let location =
+            format!("{}/{}/_history/{}", version.resource_type, version.id, version.version);
         response.insert("location".into(), json!(location));
     }
     response.insert("etag".into(), json!(version.version.etag()));

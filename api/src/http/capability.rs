@@ -50,8 +50,15 @@ fn search_documentation() -> String {
 
 fn resource_entry(resource_type: ResourceType) -> Value {
     let interactions: Vec<Value> = [
-        "read", "vread", "update", "patch", "delete", "history-instance", "history-type",
-        "create", "search-type",
+        "read",
+        "vread",
+        "update",
+        "patch",
+        "delete",
+        "history-instance",
+        "history-type",
+        "create",
+        "search-type",
     ]
     .iter()
     .map(|code| json!({"code": code}))

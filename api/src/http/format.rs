@@ -24,7 +24,10 @@ impl Format {
     }
 
     /// Reads `_format`, `_pretty` and `Accept`; XML is refused with 406.
-    pub(crate) fn negotiate(headers: &HeaderMap, params: &[(String, String)]) -> Result<Self, Error> {
+    pub(crate) fn negotiate(
+        headers: &HeaderMap,
+        params: &[(String, String)],
+    ) -> Result<Self, Error> {
         let param = |name: &str| params.iter().find(|(n, _)| n == name).map(|(_, v)| v.as_str());
         let pretty = param("_pretty") == Some("true");
         let requested = match param("_format") {
@@ -44,7 +47,11 @@ fn pick(requested: &str) -> Result<bool, Error> {
     for choice in requested.split(',') {
         let media = choice.split(';').next().unwrap_or("").trim().to_ascii_lowercase();
         match media.as_str() {
-            "json" | "application/fhir+json" | "application/json+fhir" | "*/*" | "application/*" => {
+            "json"
+            | "application/fhir+json"
+            | "application/json+fhir"
+            | "*/*"
+            | "application/*" => {
                 return Ok(false);
             }
             "application/json" | "text/json" => return Ok(true),

@@ -194,7 +194,11 @@ pub(crate) async fn read(
     Ok(response)
 }
 
-fn not_modified(request: &FhirRequest, version: VersionId, at: chrono::DateTime<chrono::Utc>) -> bool {
+fn not_modified(
+    request: &FhirRequest,
+    version: VersionId,
+    at: chrono::DateTime<chrono::Utc>,
+) -> bool {
     if let Some(tag) = request.header("if-none-match") {
         return VersionId::parse_etag(tag) == Some(version);
     }

@@ -27,7 +27,12 @@ pub(crate) fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(fhir::metadata))
         .routes(routes!(fhir::system_bundle))
         .routes(routes!(fhir::system_history))
-        .routes(routes!(fhir::search, fhir::create, fhir::conditional_update, fhir::conditional_delete))
+        .routes(routes!(
+            fhir::search,
+            fhir::create,
+            fhir::conditional_update,
+            fhir::conditional_delete
+        ))
         .routes(routes!(fhir::type_history))
         .routes(routes!(fhir::read, fhir::update, fhir::patch, fhir::delete))
         .routes(routes!(fhir::instance_history))

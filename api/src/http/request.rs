@@ -45,9 +45,9 @@ impl FhirRequest {
     pub(crate) fn if_match(&self) -> Result<Option<VersionId>, Error> {
         match self.header("if-match") {
             None => Ok(None),
-            Some(raw) => VersionId::parse_etag(raw)
-                .map(Some)
-                .ok_or_else(|| Error::bad_request("If-Match is not a version ETag such as W/\"1\"")),
+            Some(raw) => VersionId::parse_etag(raw).map(Some).ok_or_else(|| {
+                Error::bad_request("If-Match is not a version ETag such as W/\"1\"")
+            }),
         }
     }
 }
@@ -112,7 +112,11 @@ impl FromRequest<AppState> for FhirBody {
         let kind = body_kind(request.headers())?;
         let bytes = Bytes::from_request(request, state).await.map_err(|rejection| {
             if rejection.status() == axum::http::StatusCode::PAYLOAD_TOO_LARGE {
-                Error::new(ErrorKind::PayloadTooLarge, IssueType::TooCostly, "the body is too large")
+                Error::new(
+                    ErrorKind::PayloadTooLarge,
+                    IssueType::TooCostly,
+                    "the body is too large",
+                )
             } else {
                 Error::bad_request("the body could not be read")
             }
@@ -129,7 +133,10 @@ mod tests {
     fn prefer_return_reads_each_form() {
         assert_eq!(prefer_return(""), Return::Representation);
         assert_eq!(prefer_return("return=minimal"), Return::Minimal);
-        assert_eq!(prefer_return("handling=strict, return=OperationOutcome"), Return::OperationOutcome);
+        assert_eq!(
+            prefer_return("handling=strict, return=OperationOutcome"),
+            Return::OperationOutcome
+        );
     }
 
     #[test]

@@ -5,7 +5,11 @@ use serde_json::json;
 
 use conformance_tests::{json, outcome, spawn_app};
 
-async fn post_raw(app: &conformance_tests::TestApp, path: &str, body: Vec<u8>) -> reqwest::Response {
+async fn post_raw(
+    app: &conformance_tests::TestApp,
+    path: &str,
+    body: Vec<u8>,
+) -> reqwest::Response {
     app.request(Method::POST, path)
         .header("content-type", "application/fhir+json")
         .body(body)
@@ -22,8 +26,11 @@ async fn patient_count(app: &conformance_tests::TestApp) -> u64 {
 async fn unparseable_bodies_are_400_and_store_nothing() {
     let app = spawn_app().await;
     let deep = format!("{}{}", "[".repeat(10_000), "]".repeat(10_000)).into_bytes();
-    let deep_object =
-        format!(r#"{{"resourceType":"Patient","x":{}1{}}}"#, "[".repeat(10_000), "]".repeat(10_000));
+    let deep_object = format!(
+        r#"{{"resourceType":"Patient","x":{}1{}}}"#,
+        "[".repeat(10_000),
+        "]".repeat(10_000)
+    );
     let bodies: Vec<Vec<u8>> = vec![
         b"{not json".to_vec(),
         b"[]".to_vec(),
@@ -60,7 +67,8 @@ async fn invalid_ids_are_400() {
     let app = spawn_app().await;
     let long = "a".repeat(65);
     for id in ["..%2Fx", long.as_str(), "a%20b", "%C3%A9"] {
-        let response = app.put(&format!("/Patient/{id}"), &json!({"resourceType": "Patient"})).await;
+        let response =
+            app.put(&format!("/Patient/{id}"), &json!({"resourceType": "Patient"})).await;
         outcome(response, 400).await;
     }
     assert_eq!(patient_count(&app).await, 0);

@@ -9,8 +9,11 @@ use conformance_tests::{json, outcome, spawn_app};
 async fn create_assigns_id_and_meta_and_answers_201_with_location_and_etag() {
     let app = spawn_app().await;
     let response = app
-        .post("/Patient", &json!({"resourceType": "Patient", "meta": {"source": "urn:x", "tag": [
-            {"system": "s", "code": "t"}]}, "gender": "female"}))
+        .post(
+            "/Patient",
+            &json!({"resourceType": "Patient", "meta": {"source": "urn:x", "tag": [
+            {"system": "s", "code": "t"}]}, "gender": "female"}),
+        )
         .await;
     assert_eq!(response.status(), 201);
     assert_eq!(response.headers()["etag"], "W/\"1\"");
@@ -253,7 +256,8 @@ async fn format_and_pretty_choose_the_media_type_and_indentation() {
 #[tokio::test]
 async fn conditional_create_returns_the_existing_match_instead_of_a_duplicate() {
     let app = spawn_app().await;
-    let body = json!({"resourceType": "Patient", "identifier": [{"system": "urn:s", "value": "42"}]});
+    let body =
+        json!({"resourceType": "Patient", "identifier": [{"system": "urn:s", "value": "42"}]});
     let create = || {
         app.request(Method::POST, "/Patient")
             .header("content-type", "application/fhir+json")
@@ -270,7 +274,8 @@ async fn conditional_create_returns_the_existing_match_instead_of_a_duplicate() 
 #[tokio::test]
 async fn concurrent_identical_conditional_creates_create_exactly_one_resource() {
     let app = spawn_app().await;
-    let body = json!({"resourceType": "Patient", "identifier": [{"system": "urn:s", "value": "c"}]});
+    let body =
+        json!({"resourceType": "Patient", "identifier": [{"system": "urn:s", "value": "c"}]});
     let requests = (0..16).map(|_| {
         let request = app
             .request(Method::POST, "/Patient")
@@ -290,7 +295,8 @@ async fn concurrent_identical_conditional_creates_create_exactly_one_resource() 
 #[tokio::test]
 async fn conditional_update_and_delete_act_on_the_single_match() {
     let app = spawn_app().await;
-    let body = json!({"resourceType": "Patient", "identifier": [{"system": "urn:s", "value": "u"}]});
+    let body =
+        json!({"resourceType": "Patient", "identifier": [{"system": "urn:s", "value": "u"}]});
     let first = app.put("/Patient?identifier=urn:s|u", &body).await;
     assert_eq!(first.status(), 201);
     let id = json(first).await["id"].as_str().unwrap().to_owned();
@@ -304,7 +310,8 @@ async fn conditional_update_and_delete_act_on_the_single_match() {
 #[tokio::test]
 async fn conditional_writes_that_match_several_resources_are_412() {
     let app = spawn_app().await;
-    let body = json!({"resourceType": "Patient", "identifier": [{"system": "urn:s", "value": "m"}]});
+    let body =
+        json!({"resourceType": "Patient", "identifier": [{"system": "urn:s", "value": "m"}]});
     app.create(body.clone()).await;
     app.create(body.clone()).await;
     outcome(app.put("/Patient?identifier=urn:s|m", &body).await, 412).await;

@@ -29,10 +29,14 @@ async fn instance_history_lists_every_version_newest_first_with_methods() {
 async fn type_and_system_history_page_with_next_links_that_skip_nothing() {
     let app = spawn_app().await;
     for i in 0..7 {
-        app.put(&format!("/Patient/p{i}"), &json!({"resourceType": "Patient", "id": format!("p{i}")}))
-            .await;
+        app.put(
+            &format!("/Patient/p{i}"),
+            &json!({"resourceType": "Patient", "id": format!("p{i}")}),
+        )
+        .await;
     }
-    app.create(json!({"resourceType": "Observation", "status": "final", "code": {"text": "x"}})).await;
+    app.create(json!({"resourceType": "Observation", "status": "final", "code": {"text": "x"}}))
+        .await;
     let mut seen = vec![];
     let mut url = format!("{}/Patient/_history?_count=3", app.base);
     let first = json(app.client.get(&url).send().await.unwrap()).await;
@@ -60,7 +64,8 @@ async fn type_and_system_history_page_with_next_links_that_skip_nothing() {
 async fn since_keeps_only_versions_at_or_after_the_instant() {
     let app = spawn_app().await;
     app.put("/Patient/a", &json!({"resourceType": "Patient", "id": "a"})).await;
-    let later = json(app.put("/Patient/b", &json!({"resourceType": "Patient", "id": "b"})).await).await;
+    let later =
+        json(app.put("/Patient/b", &json!({"resourceType": "Patient", "id": "b"})).await).await;
     let since = later["meta"]["lastUpdated"].as_str().unwrap();
     let url = format!("{}/Patient/_history", app.base);
     let page = json(app.client.get(&url).query(&[("_since", since)]).send().await.unwrap()).await;

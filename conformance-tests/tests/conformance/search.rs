@@ -172,8 +172,11 @@ async fn reference_search_takes_type_and_id_a_bare_id_a_type_modifier_and_a_url(
         &app,
         vec![
             observation("local", json!({"subject": {"reference": "Patient/p1"}})),
-            observation("absolute", json!({"subject":
-                {"reference": "http://other.org/fhir/Patient/p1"}})),
+            observation(
+                "absolute",
+                json!({"subject":
+                {"reference": "http://other.org/fhir/Patient/p1"}}),
+            ),
             observation("group", json!({"subject": {"reference": "Group/p1"}})),
         ],
     )
@@ -204,8 +207,11 @@ async fn chained_search_follows_references_to_any_depth() {
     put_all(
         &app,
         vec![
-            patient("m", json!({"gender": "male",
-                "identifier": [{"system": "urn:mrn", "value": "1"}]})),
+            patient(
+                "m",
+                json!({"gender": "male",
+                "identifier": [{"system": "urn:mrn", "value": "1"}]}),
+            ),
             patient("f", json!({"gender": "female"})),
             observation("om", json!({"subject": {"reference": "Patient/m"}})),
             observation("of", json!({"subject": {"reference": "Patient/f"}})),
@@ -308,8 +314,7 @@ async fn number_search_uses_the_precision_the_value_is_written_with() {
         );
         serde_json::from_str::<Value>(&text).unwrap()
     };
-    put_all(&app, vec![risk("plain", "100"), risk("fine", "100.2"), risk("finer", "100.00")])
-        .await;
+    put_all(&app, vec![risk("plain", "100"), risk("fine", "100.2"), risk("finer", "100.00")]).await;
     assert_eq!(found(&app, "RiskAssessment?probability=100").await, ["fine", "finer", "plain"]);
     assert_eq!(found(&app, "RiskAssessment?probability=100.00").await, ["finer"]);
     assert_eq!(found(&app, "RiskAssessment?probability=gt100.1").await, ["fine", "plain"]);
@@ -320,8 +325,11 @@ async fn number_search_uses_the_precision_the_value_is_written_with() {
 async fn quantity_search_compares_across_units_of_one_dimension() {
     let app = spawn_app().await;
     let dose = |id: &str, value: f64, code: &str| {
-        observation(id, json!({"valueQuantity": {"value": value, "unit": code,
-            "system": UCUM, "code": code}}))
+        observation(
+            id,
+            json!({"valueQuantity": {"value": value, "unit": code,
+            "system": UCUM, "code": code}}),
+        )
     };
     put_all(&app, vec![dose("milli", 1500.0, "mGy.cm"), dose("plain", 2.0, "Gy.cm")]).await;
     let query = |value: &str| format!("Observation?value-quantity={value}|{UCUM}|Gy.cm");
@@ -335,9 +343,7 @@ async fn quantity_search_compares_across_units_of_one_dimension() {
 #[tokio::test]
 async fn uri_below_and_above_match_by_prefix() {
     let app = spawn_app().await;
-    let value_set = |id: &str, url: &str| {
-        json!({"resourceType": "ValueSet", "id": id, "status": "active", "url": url})
-    };
+    let value_set = |id: &str, url: &str| json!({"resourceType": "ValueSet", "id": id, "status": "active", "url": url});
     put(&app, value_set("a", "http://acme.org/fhir/ValueSet/a")).await;
     put(&app, value_set("b", "http://other.org/ValueSet/b")).await;
     assert_eq!(found(&app, "ValueSet?url=http://acme.org/fhir/ValueSet/a").await, ["a"]);
@@ -383,7 +389,10 @@ async fn tag_profile_security_and_source_are_searchable() {
     put(&app, patient("tagged", meta)).await;
     put(&app, patient("plain", json!({}))).await;
     assert_eq!(found(&app, "Patient?_tag=urn:t|a").await, ["tagged"]);
-    assert_eq!(found(&app, "Patient?_profile=http://x.org/StructureDefinition/p").await, ["tagged"]);
+    assert_eq!(
+        found(&app, "Patient?_profile=http://x.org/StructureDefinition/p").await,
+        ["tagged"]
+    );
     assert_eq!(found(&app, "Patient?_security=R").await, ["tagged"]);
     assert_eq!(found(&app, "Patient?_source=http://src.org").await, ["tagged"]);
 }
@@ -548,7 +557,8 @@ async fn unknown_parameters_are_ignored_and_reported_under_lenient_handling() {
     let app = spawn_app().await;
     put(&app, patient("m", json!({"gender": "male"}))).await;
     put(&app, patient("f", json!({"gender": "female"}))).await;
-    let bundle = search(&app, "Patient?gender=male&shoe-size=42&_include=Patient:organization").await;
+    let bundle =
+        search(&app, "Patient?gender=male&shoe-size=42&_include=Patient:organization").await;
     assert_eq!(match_ids(&bundle), ["m"]);
     let entries = bundle["entry"].as_array().unwrap();
     let report = entries.iter().find(|e| e["search"]["mode"] == "outcome").expect("an outcome");

@@ -109,8 +109,10 @@ async fn conditional_references_resolve_to_their_single_match_or_fail_the_transa
 #[tokio::test]
 async fn if_none_exist_in_a_transaction_reuses_the_match_with_or_without_the_type_prefix() {
     let app = spawn_app().await;
-    app.create(json!({"resourceType": "Patient", "identifier": [{"system": "urn:s", "value": "x"}]}))
-        .await;
+    app.create(
+        json!({"resourceType": "Patient", "identifier": [{"system": "urn:s", "value": "x"}]}),
+    )
+    .await;
     for condition in ["identifier=urn:s|x", "Patient?identifier=urn:s|x"] {
         let mut post = entry("POST", "Patient", Some(json!({"resourceType": "Patient"})), None);
         post["request"]["ifNoneExist"] = json!(condition);
@@ -126,7 +128,8 @@ async fn if_none_exist_in_a_transaction_reuses_the_match_with_or_without_the_typ
 async fn if_match_in_a_transaction_entry_guards_the_update() {
     let app = spawn_app().await;
     app.put("/Patient/m", &json!({"resourceType": "Patient", "id": "m"})).await;
-    let mut put = entry("PUT", "Patient/m", Some(json!({"resourceType": "Patient", "id": "m"})), None);
+    let mut put =
+        entry("PUT", "Patient/m", Some(json!({"resourceType": "Patient", "id": "m"})), None);
     put["request"]["ifMatch"] = json!("W/\"3\"");
     let bundle = json!({"resourceType": "Bundle", "type": "transaction", "entry": [put]});
     outcome(app.post("", &bundle).await, 412).await;

@@ -237,16 +237,18 @@ fn id_condition(alias: &str, values: &[Predicate]) -> Sql {
     let mut parts = Vec::new();
     for value in values {
         match value {
-            Predicate::Token { system: SystemMatch::Any | SystemMatch::None, code: Some(id), not } => {
-                match not {
-                    false => ids.push(id.clone()),
-                    true => {
-                        let mut sql = Sql::new(&column);
-                        sql.push(" <> ").bind(id.as_str());
-                        parts.push(sql);
-                    }
+            Predicate::Token {
+                system: SystemMatch::Any | SystemMatch::None,
+                code: Some(id),
+                not,
+            } => match not {
+                false => ids.push(id.clone()),
+                true => {
+                    let mut sql = Sql::new(&column);
+                    sql.push(" <> ").bind(id.as_str());
+                    parts.push(sql);
                 }
-            }
+            },
             Predicate::Token { not, .. } => parts.push(always(*not)),
             Predicate::Missing(missing) => parts.push(always(!missing)),
             _ => parts.push(always(false)),

@@ -52,7 +52,8 @@ pub(crate) async fn matching_ids(
     let rows = query_all(conn, backend, &text, values).await?;
     rows.iter()
         .map(|row| {
-            let id = row.try_get_by_index::<String>(0).map_err(|e| Error::internal(e.to_string()))?;
+            let id =
+                row.try_get_by_index::<String>(0).map_err(|e| Error::internal(e.to_string()))?;
             ResourceId::parse(&id).ok_or_else(|| Error::internal("stored row with an invalid id"))
         })
         .collect()
@@ -97,7 +98,13 @@ async fn run(
     let count = query.count.map_or(DEFAULT_SEARCH_COUNT, |c| c as u64).min(MAX_SEARCH_COUNT);
     let only_total = count == 0 || query.summary == Some(Summary::Count);
     let wants_total = only_total || query.total != Some(TotalMode::None);
-    let mut page = SearchPage { matches: vec![], total: None, next_offset: None, next_cursor: None, ignored: vec![] };
+    let mut page = SearchPage {
+        matches: vec![],
+        total: None,
+        next_offset: None,
+        next_cursor: None,
+        ignored: vec![],
+    };
     if only_total {
         page.total = Some(page::count(conn, backend, filter).await?);
         return Ok(page);

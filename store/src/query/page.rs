@@ -87,8 +87,11 @@ pub(super) struct Cursor {
 impl Cursor {
     /// The opaque text a `next` link carries (hex, so that it needs no escaping).
     pub(super) fn encode(&self) -> String {
-        let mut parts: Vec<serde_json::Value> =
-            self.values.iter().map(|v| v.clone().map_or(serde_json::Value::Null, Into::into)).collect();
+        let mut parts: Vec<serde_json::Value> = self
+            .values
+            .iter()
+            .map(|v| v.clone().map_or(serde_json::Value::Null, Into::into))
+            .collect();
         parts.push(self.id.clone().into());
         let json = serde_json::Value::Array(parts).to_string();
         json.bytes().map(|b| format!("{b:02x}")).collect()
@@ -208,7 +211,8 @@ fn order(table: &str, sort: &[SortColumn]) -> String {
 fn after(sort: &[SortColumn], cursor: &Cursor) -> Sql {
     let mut alternatives = Vec::with_capacity(sort.len() + 1);
     for i in 0..=sort.len() {
-        let mut parts: Vec<Sql> = (0..i).map(|j| equal(j, sort[j].sort_type, &cursor.values[j])).collect();
+        let mut parts: Vec<Sql> =
+            (0..i).map(|j| equal(j, sort[j].sort_type, &cursor.values[j])).collect();
         let beyond = match sort.get(i) {
             Some(column) => beyond(i, column, &cursor.values[i]),
             None => {
@@ -256,18 +260,20 @@ fn cursor_of(row: &QueryResult, sort: &[SortColumn], version: &Version) -> Resul
     Ok(Cursor { values, id: version.id.to_string() })
 }
 
-fn sort_value(row: &QueryResult, index: usize, sort_type: SortType) -> Result<Option<String>, Error> {
+fn sort_value(
+    row: &QueryResult,
+    index: usize,
+    sort_type: SortType,
+) -> Result<Option<String>, Error> {
     let text = match sort_type {
         SortType::Text => row.try_get_by_index::<Option<String>>(index).map_err(column_error)?,
-        SortType::Integer => row
-            .try_get_by_index::<Option<i64>>(index)
-            .map_err(column_error)?
-            .map(|v| v.to_string()),
+        SortType::Integer => {
+            row.try_get_by_index::<Option<i64>>(index).map_err(column_error)?.map(|v| v.to_string())
+        }
         // Rust prints the shortest text that parses back to the same double.
-        SortType::Real => row
-            .try_get_by_index::<Option<f64>>(index)
-            .map_err(column_error)?
-            .map(|v| v.to_string()),
+        SortType::Real => {
+            row.try_get_by_index::<Option<f64>>(index).map_err(column_error)?.map(|v| v.to_string())
+        }
     };
     Ok(text)
 }

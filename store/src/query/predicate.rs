@@ -2,8 +2,8 @@
 //! `search::query::matches`, per parameter type, on a table's columns or on one position of a
 //! composite row.
 
-use search::query::{Predicate, Prefix, ReferenceMatch, StringMode, SystemMatch, UriMode};
 use sea_orm::Value;
+use search::query::{Predicate, Prefix, ReferenceMatch, StringMode, SystemMatch, UriMode};
 
 use super::sql::{Sql, always, contains_pattern, prefix_upper_bound};
 use crate::index::Table;
@@ -33,7 +33,9 @@ pub(super) fn row_condition(alias: &str, predicate: &Predicate) -> Option<(Table
         Predicate::Number { prefix, low, high, .. } => {
             (Table::Number, range(*prefix, *low, *high, &col("low"), &col("high")))
         }
-        Predicate::Quantity { .. } => (Table::Quantity, quantity(&QuantityColumns::of(alias), predicate)),
+        Predicate::Quantity { .. } => {
+            (Table::Quantity, quantity(&QuantityColumns::of(alias), predicate))
+        }
         Predicate::Uri { value, mode } => (Table::Uri, uri(&col("value"), value, *mode)),
         Predicate::Composite(parts) => (Table::Composite, composite(alias, parts)),
     })
@@ -268,11 +270,8 @@ fn uri(column: &str, value: &str, mode: UriMode) -> Sql {
 
 /// Each component against the columns of its position in a `search_composite` row.
 fn composite(alias: &str, parts: &[Predicate]) -> Sql {
-    let conditions: Vec<Sql> = parts
-        .iter()
-        .enumerate()
-        .map(|(i, part)| component(alias, i + 1, part))
-        .collect();
+    let conditions: Vec<Sql> =
+        parts.iter().enumerate().map(|(i, part)| component(alias, i + 1, part)).collect();
     joined(conditions)
 }
 
@@ -352,7 +351,8 @@ mod tests {
             let sql = "INSERT INTO search_date VALUES ('Patient', ?, 'birthdate', ?, ?)";
             let values = vec![format!("r{i}").into(), (*low).into(), (*high).into()];
             execute(db, backend, sql, values).await.expect("date");
-            let sql = "INSERT INTO search_number VALUES ('RiskAssessment', ?, 'probability', ?, ?, '')";
+            let sql =
+                "INSERT INTO search_number VALUES ('RiskAssessment', ?, 'probability', ?, ?, '')";
             let values = vec![format!("r{i}").into(), (*low as f64).into(), (*high as f64).into()];
             execute(db, backend, sql, values).await.expect("number");
         }
@@ -381,15 +381,20 @@ mod tests {
         let store = store_with_ranges().await;
         for prefix in PREFIXES {
             let date = Predicate::Date { prefix, low: 10, high: 20 };
-            let found = matching(&store, "Patient", clause("birthdate", ParamKind::Date, date)).await;
+            let found =
+                matching(&store, "Patient", clause("birthdate", ParamKind::Date, date)).await;
             let expected: Vec<usize> = (0..RANGES.len())
                 .filter(|&i| date_matches(prefix, 10, 20, RANGES[i].0, RANGES[i].1))
                 .collect();
             assert_eq!(found, expected, "date {}", prefix.code());
 
-            let number =
-                Predicate::Number { prefix, value: "15".into(), low: 10.0, high: 20.0 };
-            let found = matching(&store, "RiskAssessment", clause("probability", ParamKind::Number, number)).await;
+            let number = Predicate::Number { prefix, value: "15".into(), low: 10.0, high: 20.0 };
+            let found = matching(
+                &store,
+                "RiskAssessment",
+                clause("probability", ParamKind::Number, number),
+            )
+            .await;
             let expected: Vec<usize> = (0..RANGES.len())
                 .filter(|&i| {
                     let (low, high) = (RANGES[i].0 as f64, RANGES[i].1 as f64);
