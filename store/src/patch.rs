@@ -41,8 +41,14 @@ fn apply_operation(document: &mut Value, parts: &Parts) -> Result<(), Error> {
     }
 }
 
+/// The longest path accepted: the evaluator recurses on nesting, and real paths are short.
+const MAX_PATH_LENGTH: usize = 256;
+
 /// The JSON locations of the elements `path` selects.
 fn locate(document: &Value, path: &str) -> Result<Vec<Vec<Step>>, Error> {
+    if path.len() > MAX_PATH_LENGTH {
+        return Err(unprocessable("the operation's path is too long"));
+    }
     let expr = fhirpath::parse(path).map_err(|_| {
         unprocessable("the operation's path is not a supported FHIRPath expression")
     })?;
@@ -330,6 +336,16 @@ mod tests {
         apply(&mut doc, &delete("Patient.name[0]")).unwrap();
         assert_eq!(doc, json!({"resourceType": "Patient"}));
         apply(&mut doc, &delete("Patient.birthDate")).unwrap();
+    }
+
+    #[test]
+    fn a_deeply_nested_path_is_refused_without_evaluating_it() {
+        let mut doc = patient();
+        let path = format!("{}Patient.name{}", "(".repeat(1000), ")".repeat(1000));
+        let delete = json!([{"name": "type", "valueCode": "delete"},
+            {"name": "path", "valueString": path}]);
+        let error = apply(&mut doc, &operation(delete)).unwrap_err();
+        assert_eq!(error.kind, domain::ErrorKind::Unprocessable);
     }
 
     #[test]

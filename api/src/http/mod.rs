@@ -70,8 +70,14 @@ pub fn app(state: AppState) -> Router {
 /// search values, which are health data.
 fn request_span(request: &Request) -> tracing::Span {
     let route = request.extensions().get::<MatchedPath>().map_or("unmatched", |p| p.as_str());
-    let request_id =
-        request.headers().get("x-request-id").and_then(|v| v.to_str().ok()).unwrap_or("-");
+    // A client may send its own id; log it only when it looks like one (hex, dashes), since
+    // anything else could carry data the log must not hold.
+    let request_id = request
+        .headers()
+        .get("x-request-id")
+        .and_then(|v| v.to_str().ok())
+        .filter(|id| id.len() <= 64 && id.chars().all(|c| c.is_ascii_hexdigit() || c == '-'))
+        .unwrap_or("-");
     tracing::info_span!("http.request", method = %request.method(), route, request_id)
 }
 

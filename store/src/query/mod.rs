@@ -111,7 +111,8 @@ async fn run(
     }
 
     let sort = page::sort_columns(resource_type.as_str(), &query.sort);
-    let offset = query.offset.unwrap_or(0) as u64;
+    // SQL offsets are signed 64-bit: anything larger is past every result anyway.
+    let offset = (query.offset.unwrap_or(0) as u64).min(i64::MAX as u64 / 2);
     let start = match cursor {
         Some(text) => Start::After(Cursor::decode(text, &sort)?),
         None => Start::Offset(offset),
@@ -121,7 +122,7 @@ async fn run(
     let has_next = rows.len() as u64 > count;
     rows.truncate(count as usize);
     if has_next {
-        page.next_offset = Some(offset + count);
+        page.next_offset = Some(offset.saturating_add(count));
         page.next_cursor = rows.last().map(|(_, cursor)| cursor.encode());
     }
     let first_and_only = !has_next && matches!(start, Start::Offset(0));
