@@ -5,7 +5,10 @@ use std::collections::HashMap;
 
 use serde_json::{Map, Value};
 
-use crate::interaction::{Interaction, Patch, Target, parse_condition};
+use crate::json::Spellings;
+use base64::Engine as _;
+
+use crate::interaction::{Interaction, Patch, PatchFormat, Target, parse_condition};
 use crate::{Error, Resource, Result, VersionId};
 
 /// The kind of request Bundle.
@@ -70,6 +73,8 @@ pub struct Entry {
     pub full_url: Option<String>,
     pub resource: Option<Value>,
     pub request: EntryRequest,
+    /// How the Bundle spelled its numbers, for this entry's resource.
+    pub spellings: Spellings,
 }
 
 /// A batch or transaction Bundle, read into its entries.
@@ -81,7 +86,7 @@ pub struct RequestBundle {
 
 impl RequestBundle {
     /// Reads a Bundle posted to the base URL; other Bundle types are refused.
-    pub fn parse(bundle: Value) -> Result<Self> {
+    pub fn parse(bundle: Value, spellings: Spellings) -> Result<Self> {
         let Value::Object(mut bundle) = bundle else {
             return Err(Error::bad_request("a Bundle must be a JSON object"));
         };
@@ -101,7 +106,11 @@ impl RequestBundle {
             Some(_) => return Err(Error::bad_request("Bundle.entry must be an array")),
         };
         let entries = entries.into_iter().enumerate().map(|(i, e)| read_entry(i, e));
-        Ok(RequestBundle { kind, entries: entries.collect::<Result<_>>()? })
+        let mut entries: Vec<Entry> = entries.collect::<Result<_>>()?;
+        if !spellings.is_empty() {
+            entries.iter_mut().for_each(|entry| entry.spellings = spellings.clone());
+        }
+        Ok(RequestBundle { kind, entries })
     }
 
     /// The entries in the order a transaction processes them (stable within each method).
@@ -166,7 +175,7 @@ impl Entry {
     fn resource(&self) -> Result<Resource> {
         let resource =
             self.resource.clone().ok_or_else(|| Error::bad_request("the entry has no resource"))?;
-        Resource::from_value(resource)
+        Ok(Resource::from_value(resource)?.with_spellings(self.spellings.clone()))
     }
 
     fn patch(&self) -> Result<Patch> {
@@ -174,11 +183,35 @@ impl Entry {
             return Err(Error::bad_request("a PATCH entry needs a Parameters or Binary resource"));
         };
         match resource.get("resourceType").and_then(Value::as_str) {
-            Some("Parameters") => Ok(Patch::FhirPath(resource.clone())),
-            // FIXME(#2): a JSON Patch carried as a Binary entry (base64 data) is not read yet.
-            _ => Err(Error::not_supported("PATCH entries take a FHIRPath Patch Parameters body")),
+            Some("Parameters") => Ok(Patch {
+                format: PatchFormat::FhirPath,
+                document: resource.clone(),
+                spellings: self.spellings.clone(),
+            }),
+            Some("Binary") => json_patch_of_binary(resource),
+            _ => Err(Error::bad_request(
+                "a PATCH entry takes a FHIRPath Patch Parameters or a JSON Patch Binary",
+            )),
         }
     }
+}
+
+/// A JSON Patch sent in a Binary, as R4 carries one in a Bundle: base64 `data` whose
+/// `contentType` is `application/json-patch+json`.
+fn json_patch_of_binary(binary: &Value) -> Result<Patch> {
+    let content_type = binary.get("contentType").and_then(Value::as_str).unwrap_or_default();
+    if content_type.split(';').next().map(str::trim) != Some("application/json-patch+json") {
+        return Err(Error::bad_request("a PATCH Binary must be application/json-patch+json")
+            .at("Binary.contentType"));
+    }
+    let data = binary.get("data").and_then(Value::as_str).unwrap_or_default();
+    let bytes = base64::engine::general_purpose::STANDARD.decode(data.trim()).map_err(|_| {
+        Error::bad_request("the PATCH Binary's data is not base64").at("Binary.data")
+    })?;
+    let document = crate::json::parse(&bytes).map_err(|_| {
+        Error::bad_request("the PATCH Binary's data is not a JSON document").at("Binary.data")
+    })?;
+    Ok(Patch { format: PatchFormat::Json, document, spellings: Spellings::scan(&bytes) })
 }
 
 fn read_target(target: Target) -> Result<Interaction> {
@@ -231,7 +264,8 @@ fn read_entry(index: usize, entry: Value) -> Result<Entry> {
         if_none_exist: text("ifNoneExist"),
     };
     let full_url = entry.get("fullUrl").and_then(Value::as_str).map(str::to_owned);
-    Ok(Entry { index, full_url, resource: entry.remove("resource"), request })
+    let resource = entry.remove("resource");
+    Ok(Entry { index, full_url, resource, request, spellings: Spellings::default() })
 }
 
 /// Replaces, anywhere in `value`, each string equal to a key of `targets` (a `urn:uuid:` or an
@@ -292,7 +326,7 @@ mod tests {
             {"request": {"method": "DELETE", "url": "Patient/3"}},
             {"request": {"method": "POST", "url": "Patient"}, "resource": {}},
         ]});
-        let bundle = RequestBundle::parse(bundle).unwrap();
+        let bundle = RequestBundle::parse(bundle, Spellings::default()).unwrap();
         assert_eq!(bundle.processing_order(), [3, 2, 4, 1, 0]);
     }
 
@@ -300,7 +334,7 @@ mod tests {
     fn entries_without_a_request_are_refused_with_their_position() {
         let bundle = json!({"resourceType": "Bundle", "type": "batch", "entry": [
             {"request": {"method": "GET", "url": "Patient/1"}}, {"resource": {}}]});
-        let err = RequestBundle::parse(bundle).unwrap_err();
+        let err = RequestBundle::parse(bundle, Spellings::default()).unwrap_err();
         assert_eq!(err.issues[0].expression, ["Bundle.entry[1]"]);
     }
 

@@ -2,6 +2,7 @@
 
 use serde_json::Value;
 
+use crate::json::Spellings;
 use crate::resource::Resource;
 use crate::{Error, ResourceId, ResourceType, Result, VersionId};
 
@@ -10,11 +11,19 @@ pub type Params = Vec<(String, String)>;
 
 /// A patch document, in one of the two formats R4 defines for JSON.
 #[derive(Debug, Clone, PartialEq)]
-pub enum Patch {
+pub struct Patch {
+    pub format: PatchFormat,
+    pub document: Value,
+    /// How the patch document spelled its numbers, for the values it brings in.
+    pub spellings: Spellings,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PatchFormat {
     /// RFC 6902 JSON Patch (`application/json-patch+json`).
-    Json(Value),
+    Json,
     /// FHIRPath Patch: a Parameters resource.
-    FhirPath(Value),
+    FhirPath,
 }
 
 /// One interaction to carry out.

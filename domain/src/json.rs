@@ -2,9 +2,11 @@
 //! members keep their order, and an object that names a member twice is an error rather than a
 //! silent choice of one of the two values.
 
-use std::fmt;
+use std::{fmt, io};
 
+use serde::Serialize;
 use serde::de::{self, DeserializeSeed, Deserializer, MapAccess, SeqAccess, Visitor};
+use serde_json::ser::Formatter;
 use serde_json::{Map, Number, Value};
 
 /// The key under which serde_json hands over a number's text when `arbitrary_precision` is on.
@@ -90,6 +92,126 @@ impl<'de> Visitor<'de> for StrictVisitor {
     }
 }
 
+/// How a client wrote the numbers that serde_json would write back differently.
+///
+/// serde_json keeps a number's digits (`arbitrary_precision`) but writes its exponent its own
+/// way: `1.0E-5` comes back as `1.0e-5` and `2e5` as `2e+5`. The spellings of a document are
+/// read from its bytes and used again when it is written, so that what is served is what was
+/// sent. Each spelling is used once, in document order; a Bundle's entries each start from the
+/// whole Bundle's list, so a Bundle that spells one value two ways in two entries may swap them.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Spellings(Vec<Spelling>);
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct Spelling {
+    /// The text serde_json holds and would write.
+    normalized: String,
+    /// The text the client sent.
+    original: String,
+}
+
+impl Spellings {
+    /// The numbers of `bytes` (a JSON document) whose text serde_json would not write back.
+    pub fn scan(bytes: &[u8]) -> Self {
+        let mut spellings = Vec::new();
+        let mut i = 0;
+        while i < bytes.len() {
+            match bytes[i] {
+                b'"' => i = string_end(bytes, i + 1),
+                b'-' | b'0'..=b'9' => {
+                    let end = number_end(bytes, i);
+                    spellings.extend(exponent_spelling(&bytes[i..end]));
+                    i = end;
+                }
+                _ => i += 1,
+            }
+        }
+        Spellings(spellings)
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+
+    /// These spellings followed by `other`'s (a patch's values after the document's).
+    pub fn and(mut self, other: &Spellings) -> Self {
+        self.0.extend(other.0.iter().cloned());
+        self
+    }
+}
+
+/// The index just past the string whose content starts at `start`.
+fn string_end(bytes: &[u8], start: usize) -> usize {
+    let mut i = start;
+    while i < bytes.len() {
+        match bytes[i] {
+            b'\\' => i += 2,
+            b'"' => return i + 1,
+            _ => i += 1,
+        }
+    }
+    i
+}
+
+fn number_end(bytes: &[u8], start: usize) -> usize {
+    let rest = &bytes[start..];
+    let length = rest
+        .iter()
+        .position(|b| !matches!(b, b'0'..=b'9' | b'-' | b'+' | b'.' | b'e' | b'E'))
+        .unwrap_or(rest.len());
+    start + length
+}
+
+fn exponent_spelling(token: &[u8]) -> Option<Spelling> {
+    if !token.iter().any(|b| matches!(b, b'e' | b'E')) {
+        return None;
+    }
+    let original = std::str::from_utf8(token).ok()?;
+    let normalized = original.parse::<Number>().ok()?.to_string();
+    (normalized != original).then(|| Spelling { normalized, original: original.to_owned() })
+}
+
+/// Writes `value` compactly, numbers spelled as `spellings` say.
+pub fn write(value: &Value, spellings: &Spellings) -> Vec<u8> {
+    if spellings.is_empty() {
+        // Writing a JSON value into memory cannot fail.
+        return serde_json::to_vec(value).unwrap_or_default();
+    }
+    let mut bytes = Vec::new();
+    let formatter = Respelling { spellings: &spellings.0, used: vec![false; spellings.0.len()] };
+    let mut serializer = serde_json::Serializer::with_formatter(&mut bytes, formatter);
+    // As above: into memory, a JSON value always serializes.
+    let _ = value.serialize(&mut serializer);
+    bytes
+}
+
+/// serde_json's compact output, but for numbers a client spelled its own way.
+struct Respelling<'a> {
+    spellings: &'a [Spelling],
+    used: Vec<bool>,
+}
+
+impl Formatter for Respelling<'_> {
+    fn write_number_str<W: ?Sized + io::Write>(
+        &mut self,
+        writer: &mut W,
+        value: &str,
+    ) -> io::Result<()> {
+        let unused = self
+            .spellings
+            .iter()
+            .zip(self.used.iter_mut())
+            .find(|(spelling, used)| !**used && spelling.normalized == value);
+        match unused {
+            Some((spelling, used)) => {
+                *used = true;
+                writer.write_all(spelling.original.as_bytes())
+            }
+            None => writer.write_all(value.as_bytes()),
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -101,6 +223,22 @@ mod tests {
             serde_json::to_string(&value).unwrap(),
             r#"{"b":412.30,"a":128,"c":[1.50,-0.0]}"#
         );
+    }
+
+    #[test]
+    fn exponents_are_written_back_as_the_client_spelled_them() {
+        let sent = br#"{"a":1.0E-5,"b":[2e5,2E+5,"3E5"],"c":-4.5e-1,"d":6e+2}"#;
+        let value = parse(sent).unwrap();
+        assert_eq!(
+            serde_json::to_string(&value).unwrap(),
+            r#"{"a":1.0e-5,"b":[2e+5,2e+5,"3E5"],"c":-4.5e-1,"d":6e+2}"#
+        );
+        assert_eq!(write(&value, &Spellings::scan(sent)), sent);
+    }
+
+    #[test]
+    fn strings_that_look_like_numbers_are_not_spellings() {
+        assert!(Spellings::scan(br#"{"a":"1E5","b\"":"2E5\\","c":1.5}"#).is_empty());
     }
 
     #[test]

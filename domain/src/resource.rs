@@ -4,6 +4,7 @@
 use chrono::{DateTime, SecondsFormat, Utc};
 use serde_json::{Map, Value};
 
+use crate::json::Spellings;
 use crate::outcome::IssueType;
 use crate::{Error, ErrorKind, ResourceId, ResourceType, Result, VersionId};
 
@@ -13,6 +14,8 @@ pub struct Resource {
     resource_type: ResourceType,
     // Always a JSON object.
     json: Value,
+    /// How the client wrote the numbers serde_json would write otherwise.
+    spellings: Spellings,
 }
 
 impl Resource {
@@ -22,7 +25,7 @@ impl Resource {
             // serde's message holds a line and column, never the content itself.
             Error::bad_request(format!("the body is not valid JSON: {}", describe_json_error(&e)))
         })?;
-        Resource::from_value(value)
+        Ok(Resource::from_value(value)?.with_spellings(Spellings::scan(body)))
     }
 
     /// Takes a resource already parsed as part of a larger document (a Bundle entry).
@@ -44,7 +47,17 @@ impl Resource {
                 "resourceType is not an R4 resource type",
             ));
         };
-        Ok(Resource { resource_type, json })
+        Ok(Resource { resource_type, json, spellings: Spellings::default() })
+    }
+
+    /// The same resource, written with the number spellings of the document it came from.
+    pub fn with_spellings(mut self, spellings: Spellings) -> Self {
+        self.spellings = spellings;
+        self
+    }
+
+    pub fn spellings(&self) -> &Spellings {
+        &self.spellings
     }
 
     pub fn resource_type(&self) -> ResourceType {
@@ -114,8 +127,7 @@ impl Resource {
 
     /// The bytes to store and serve.
     pub fn to_bytes(&self) -> Vec<u8> {
-        // Serializing a map of JSON values cannot fail.
-        serde_json::to_vec(&self.json).unwrap_or_default()
+        crate::json::write(&self.json, &self.spellings)
     }
 }
 

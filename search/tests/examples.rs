@@ -7,7 +7,6 @@
 mod common;
 
 use std::path::{Path, PathBuf};
-use std::time::Instant;
 
 use search::{IndexEntry, IndexValue, date_range, extract};
 use serde_json::Value;
@@ -140,26 +139,4 @@ fn observation_example_gives_its_code_subject_date_and_quantity() {
     assert_eq!(unit, "g");
     assert!((grams - 83_914.588_45).abs() < 1e-6, "{grams}");
     assert_eq!(values(&entries, "code-value-quantity").len(), 4);
-}
-
-/// Run with `cargo test --release -p search --test examples -- --ignored --nocapture`.
-#[test]
-#[ignore = "a measurement, meaningful in release builds only"]
-fn extraction_of_an_observation_takes_well_under_100_microseconds_in_release() {
-    let Some(dir) = examples_dir() else { return };
-    for name in ["Observation-example.json", "Observation-satO2.json", "Observation-f202.json"] {
-        let observation = load(&dir, name);
-        let bytes = serde_json::to_string(&observation).expect("serializes").len();
-        let _ = extract(&observation);
-        let rounds = 20_000;
-        let start = Instant::now();
-        for _ in 0..rounds {
-            std::hint::black_box(extract(std::hint::black_box(&observation)));
-        }
-        let each = start.elapsed() / rounds;
-        println!("extract({name}, {bytes} bytes compact): {each:?} per resource");
-        if !cfg!(debug_assertions) {
-            assert!(each.as_micros() < 100, "{each:?}");
-        }
-    }
 }

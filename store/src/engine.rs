@@ -226,7 +226,6 @@ async fn patch_resource(
     let current = current.ok_or_else(|| not_found(resource_type))?;
     let body = current.body.as_deref().ok_or_else(|| gone(resource_type))?;
     let patched = crate::transaction::apply_patch(body, &patch)?;
-    let patched = Resource::from_value(patched)?;
     patched.expect_type(resource_type)?;
     update(tx, id, patched, if_match, StoredMethod::Patch).await
 }

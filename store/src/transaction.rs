@@ -5,8 +5,9 @@
 use std::collections::HashMap;
 
 use domain::bundle::{BundleKind, Entry, Method, RequestBundle, conditional_references};
-use domain::interaction::{Interaction, Patch, Target, parse_condition};
-use domain::{Error, ErrorKind, ResourceId, ResourceType};
+use domain::interaction::{Interaction, Patch, PatchFormat, Target, parse_condition};
+use domain::json::Spellings;
+use domain::{Error, ErrorKind, Resource, ResourceId, ResourceType};
 use futures::future::BoxFuture;
 
 use crate::Store;
@@ -55,7 +56,7 @@ impl Store {
 
     async fn batch_entry(&self, entry: Entry) -> Result<EntryResult, Error> {
         if entry.is_nested_bundle() {
-            let nested = RequestBundle::parse(entry.resource.unwrap_or_default())?;
+            let nested = RequestBundle::parse(entry.resource.unwrap_or_default(), entry.spellings)?;
             let kind = nested.kind;
             return Ok(EntryResult::Bundle(kind, self.process_bundle(nested).await?));
         }
@@ -292,12 +293,12 @@ fn multiple(resource_type: ResourceType) -> Error {
 }
 
 /// Applies a patch to a stored body and returns the patched resource.
-pub(crate) fn apply_patch(body: &[u8], patch: &Patch) -> Result<serde_json::Value, Error> {
+pub(crate) fn apply_patch(body: &[u8], patch: &Patch) -> Result<Resource, Error> {
     let mut document: serde_json::Value = serde_json::from_slice(body)
         .map_err(|e| Error::internal(format!("stored body unreadable: {e}")))?;
-    match patch {
-        Patch::Json(operations) => {
-            let operations: json_patch::Patch = serde_json::from_value(operations.clone())
+    match patch.format {
+        PatchFormat::Json => {
+            let operations: json_patch::Patch = serde_json::from_value(patch.document.clone())
                 .map_err(|_| Error::bad_request("the body is not a JSON Patch document"))?;
             json_patch::patch(&mut document, &operations).map_err(|e| {
                 Error::new(
@@ -306,13 +307,11 @@ pub(crate) fn apply_patch(body: &[u8], patch: &Patch) -> Result<serde_json::Valu
                     format!("the JSON Patch does not apply: {}", describe_patch_error(&e)),
                 )
             })?;
-            Ok(document)
         }
-        Patch::FhirPath(parameters) => {
-            crate::patch::apply(&mut document, parameters)?;
-            Ok(document)
-        }
+        PatchFormat::FhirPath => crate::patch::apply(&mut document, &patch.document)?,
     }
+    let spellings = Spellings::scan(body).and(&patch.spellings);
+    Ok(Resource::from_value(document)?.with_spellings(spellings))
 }
 
 /// Names the failed operation without quoting any value.

@@ -5,7 +5,8 @@ use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use domain::bundle::RequestBundle;
-use domain::interaction::{Interaction, Patch, parse_condition};
+use domain::interaction::{Interaction, Patch, PatchFormat, parse_condition};
+use domain::json::Spellings;
 use domain::{Error, Resource, ResourceId, ResourceType, VersionId};
 
 use super::AppState;
@@ -69,7 +70,8 @@ pub(crate) async fn system_bundle(
 ) -> Reply {
     let resource = json_resource(&body)?;
     resource.expect_type(resource_type("Bundle")?)?;
-    let bundle = RequestBundle::parse(resource.into_value())?;
+    let spellings = resource.spellings().clone();
+    let bundle = RequestBundle::parse(resource.into_value(), spellings)?;
     let kind = bundle.kind;
     let outcomes = state.store.process_bundle(bundle).await?;
     let response = bundles::bundle_response(kind, &outcomes, &request);
@@ -242,10 +244,11 @@ pub(crate) async fn patch(
     let id = resource_id(&id)?;
     let document = domain::json::parse(&body.bytes)
         .map_err(|_| Error::bad_request("the patch body is not valid JSON"))?;
-    let patch = match body.kind {
-        BodyKind::JsonPatch => Patch::Json(document),
-        BodyKind::Json => Patch::FhirPath(document),
+    let format = match body.kind {
+        BodyKind::JsonPatch => PatchFormat::Json,
+        BodyKind::Json => PatchFormat::FhirPath,
     };
+    let patch = Patch { format, document, spellings: Spellings::scan(&body.bytes) };
     let if_match = request.if_match()?;
     run(&state, &request, Interaction::Patch { resource_type, id, patch, if_match }).await
 }

@@ -46,9 +46,23 @@ async fn decimals_are_served_with_the_exact_text_received() {
     let text = app.get(&format!("/Observation/{id}")).await.text().await.unwrap();
     assert!(text.contains("\"value\":412.30"), "{text}");
     assert!(text.contains("\"value\":128}"), "{text}");
-    // FIXME(#2): serde_json writes the exponent marker in lower case, so `1.0E-5` comes back
-    // as `1.0e-5`: the same decimal, but not the same text.
-    assert!(text.contains("\"value\":1.0e-5"), "{text}");
+    assert!(text.contains("\"value\":1.0E-5"), "{text}");
+
+    let patch = r#"[{"op":"add","path":"/valueQuantity/comparator","value":"<"},
+        {"op":"add","path":"/component/0/valueQuantity/unit","value":"mGy"},
+        {"op":"add","path":"/component/-","value":{"code":{"text":"c"},"valueQuantity":{"value":2E3}}}]"#;
+    let response = app
+        .request(Method::PATCH, &format!("/Observation/{id}"))
+        .header("content-type", "application/json-patch+json")
+        .body(patch)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 200);
+    let text = app.get(&format!("/Observation/{id}")).await.text().await.unwrap();
+    assert!(text.contains("\"value\":412.30"), "{text}");
+    assert!(text.contains("\"value\":1.0E-5}"), "{text}");
+    assert!(text.contains("\"value\":2E3}"), "{text}");
 }
 
 #[tokio::test]

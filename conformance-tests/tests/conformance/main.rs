@@ -2,6 +2,9 @@
 //! database (SQLite by default, PostgreSQL when `PANORAMA_TEST_DATABASE_URL` is set) and talks
 //! to it over HTTP.
 
+// reason: helpers shared by tests, where a panic is how a test reports the failure
+#![allow(clippy::unwrap_used)]
+
 mod bad_input;
 mod crud;
 mod examples;

@@ -37,6 +37,49 @@ async fn a_transaction_rewrites_urn_uuid_references_to_the_ids_it_assigns() {
 }
 
 #[tokio::test]
+async fn a_json_patch_carried_in_a_binary_entry_patches_the_resource() {
+    use base64::Engine as _;
+    let app = spawn_app().await;
+    let created = app.create(json!({"resourceType": "Patient", "active": true})).await;
+    let id = created["id"].as_str().unwrap();
+    let operations = br#"[{"op":"replace","path":"/active","value":false}]"#;
+    let data = base64::engine::general_purpose::STANDARD.encode(operations);
+    let binary = json!({"resourceType": "Binary", "contentType": "application/json-patch+json",
+        "data": data});
+    let bundle = json!({"resourceType": "Bundle", "type": "transaction", "entry": [
+        entry("PATCH", &format!("Patient/{id}"), Some(binary), None)]});
+    let response = app.post("", &bundle).await;
+    assert_eq!(response.status(), 200);
+    let patched = json(app.get(&format!("/Patient/{id}")).await).await;
+    assert_eq!((&patched["active"], &patched["meta"]["versionId"]), (&json!(false), &json!("2")));
+
+    let wrong = json!({"resourceType": "Binary", "contentType": "text/plain", "data": data});
+    let bundle = json!({"resourceType": "Bundle", "type": "transaction", "entry": [
+        entry("PATCH", &format!("Patient/{id}"), Some(wrong), None)]});
+    let issue = outcome(app.post("", &bundle).await, 400).await;
+    assert_eq!(issue["expression"][0], "Bundle.entry[0]");
+}
+
+#[tokio::test]
+async fn numbers_in_a_transaction_keep_the_exponent_the_client_wrote() {
+    let app = spawn_app().await;
+    let sent = r#"{"resourceType":"Bundle","type":"transaction","entry":[{"resource":
+        {"resourceType":"Observation","status":"final","code":{"text":"x"},
+        "valueQuantity":{"value":1.50E+2}},"request":{"method":"POST","url":"Observation"}}]}"#;
+    let response = app
+        .request(reqwest::Method::POST, "")
+        .header("content-type", "application/fhir+json")
+        .body(sent)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 200);
+    let location = json(response).await["entry"][0]["response"]["location"].clone();
+    let text = app.get(&format!("/{}", location.as_str().unwrap())).await.text().await.unwrap();
+    assert!(text.contains("\"value\":1.50E+2}"), "{text}");
+}
+
+#[tokio::test]
 async fn a_transaction_whose_last_entry_fails_stores_nothing() {
     let app = spawn_app().await;
     let bundle = json!({"resourceType": "Bundle", "type": "transaction", "entry": [
