@@ -17,6 +17,7 @@ mod primitive;
 mod schema;
 mod terminology;
 mod walk;
+mod xhtml;
 
 use serde_json::Value;
 

@@ -55,8 +55,9 @@ fn text(prim: &Primitive, s: &str) -> Result<(), Problem> {
         // XML Schema, `\S` is anything but those four blanks), so it is not worth running on
         // the commonest type. The JSON format adds that strings hold non-whitespace content.
         Format::Free => !s.trim().is_empty(),
-        // FIXME(#2): check that the narrative is well-formed XHTML of the allowed subset.
-        Format::Xhtml => s.starts_with("<div"),
+        Format::Xhtml => {
+            return super::xhtml::check(s).map_err(|why| (IssueType::Value, why.to_owned()));
+        }
         Format::Pattern(re) => re.is_match(s),
         Format::Calendar(re) => re.is_match(s) && day_exists(s),
         Format::Integer { .. } | Format::None => true,
@@ -70,7 +71,6 @@ fn text(prim: &Primitive, s: &str) -> Result<(), Problem> {
 fn format_message(prim: &Primitive) -> String {
     match prim.format {
         Format::Free => format!("A value of type {} must not be only whitespace", prim.name),
-        Format::Xhtml => "Narrative must be XHTML starting with a <div> element".to_owned(),
         _ => format!("Value does not have the format of type {}", prim.name),
     }
 }
