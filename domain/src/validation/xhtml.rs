@@ -8,15 +8,15 @@ const XHTML: &str = "http://www.w3.org/1999/xhtml";
 /// Elements R4 does not allow in a narrative (txt-1).
 const FORBIDDEN: &[&str] = &[
     "applet", "base", "basefont", "body", "button", "embed", "form", "frame", "frameset", "head",
-    "html", "iframe", "input", "link", "meta", "noframes", "noscript", "object", "param",
-    "script", "select", "style", "textarea", "title",
+    "html", "iframe", "input", "link", "meta", "noframes", "noscript", "object", "param", "script",
+    "select", "style", "textarea", "title",
 ];
 
 /// Why a narrative is refused, without quoting any of it (it is health data).
 pub(super) fn check(div: &str) -> Result<(), &'static str> {
     let text = with_html_entities_neutral(div);
-    let document = roxmltree::Document::parse(&text)
-        .map_err(|_| "Narrative must be well-formed XHTML")?;
+    let document =
+        roxmltree::Document::parse(&text).map_err(|_| "Narrative must be well-formed XHTML")?;
     let root = document.root_element();
     if root.tag_name().name() != "div" || root.tag_name().namespace() != Some(XHTML) {
         return Err("Narrative must be a <div> element in the XHTML namespace");
@@ -72,7 +72,8 @@ mod tests {
 
     #[test]
     fn a_plain_narrative_with_html_entities_is_accepted() {
-        let div = format!("<div {NS}><p>Scanner&nbsp;thoracique &amp; <b>r&eacute;sultat</b></p></div>");
+        let div =
+            format!("<div {NS}><p>Scanner&nbsp;thoracique &amp; <b>r&eacute;sultat</b></p></div>");
         assert_eq!(check(&div), Ok(()));
     }
 
