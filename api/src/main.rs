@@ -6,6 +6,11 @@ use api::cli::{Cli, Command, LogFormat};
 use clap::Parser;
 use tracing_subscriber::EnvFilter;
 
+// A server that parses JSON all day allocates many small, short-lived values: mimalloc is
+// faster at that than the system allocator and gives freed memory back to the system.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 #[tokio::main]
 async fn main() -> ExitCode {
     let cli = Cli::parse();

@@ -6,14 +6,18 @@ use sea_orm_migration::sea_orm::DatabaseBackend;
 #[derive(DeriveMigrationName)]
 pub(crate) struct Migration;
 
-// Each row is one value of one search parameter of the current version of one resource; `_id`
-// and `_lastUpdated` are not indexed, the store reads them from `resources`. Dates are
-// [low, high] ranges in microseconds (UTC); numbers and quantities are [low, high] ranges at the
-// precision the value was written with.
+// Each row is one value of one search parameter of the current version of one resource (`rid`
+// in `resources`; `n` numbers the rows of one resource). `_id` and `_lastUpdated` are not indexed,
+// the store reads them from `resources`. Dates are [low, high] ranges in microseconds (UTC);
+// numbers and quantities are [low, high] ranges at the precision the value was written with.
 //
-// One script for both backends, so that they cannot drift apart: `INT64`, `FLOAT64` and
-// `ORDERED_TEXT` become each backend's types. `ORDERED_TEXT` is compared by byte on both
-// (`COLLATE "C"` on PostgreSQL, SQLite's default), because prefix searches are written as
+// Rows are keyed by `(rid, n)`: on SQLite the table is clustered on that key (`WITHOUT ROWID`),
+// so the rows of a new resource are appended together and removed together. Each `lookup` index
+// ends with `rid`, so that a search reads the matching resources from the index alone.
+//
+// One script for both backends, so that they cannot drift apart: `INT64`, `FLOAT64`,
+// `ORDERED_TEXT` and `CLUSTERED` become each backend's words. `ORDERED_TEXT` is compared by byte
+// on both (`COLLATE "C"` on PostgreSQL, SQLite's default), because prefix searches are written as
 // ranges (`normalized >= 'mul' AND normalized < 'mum'`) that only hold under that order.
 //
 // `search_composite` holds one row per combination of a composite parameter's component values,
@@ -23,69 +27,75 @@ pub(crate) struct Migration;
 // and numbers as [low, high] (dates as doubles, exact to the microsecond until the year 2255).
 const SCHEMA: &str = "
 CREATE TABLE search_token (
+    rid INT64 NOT NULL,
+    n INTEGER NOT NULL,
     resource_type TEXT NOT NULL,
-    id TEXT NOT NULL,
     param TEXT NOT NULL,
     system TEXT,
     code TEXT,
-    text ORDERED_TEXT
-);
-CREATE INDEX search_token_lookup ON search_token (resource_type, param, code, system);
-CREATE INDEX search_token_owner ON search_token (resource_type, id);
+    text ORDERED_TEXT,
+    PRIMARY KEY (rid, n)
+)CLUSTERED;
+CREATE INDEX search_token_lookup ON search_token (resource_type, param, code, system, rid);
 CREATE TABLE search_of_type (
+    rid INT64 NOT NULL,
+    n INTEGER NOT NULL,
     resource_type TEXT NOT NULL,
-    id TEXT NOT NULL,
     param TEXT NOT NULL,
     type_system TEXT,
     type_code TEXT NOT NULL,
-    value TEXT NOT NULL
-);
-CREATE INDEX search_of_type_lookup ON search_of_type (resource_type, param, value);
-CREATE INDEX search_of_type_owner ON search_of_type (resource_type, id);
+    value TEXT NOT NULL,
+    PRIMARY KEY (rid, n)
+)CLUSTERED;
+CREATE INDEX search_of_type_lookup ON search_of_type (resource_type, param, value, rid);
 CREATE TABLE search_string (
+    rid INT64 NOT NULL,
+    n INTEGER NOT NULL,
     resource_type TEXT NOT NULL,
-    id TEXT NOT NULL,
     param TEXT NOT NULL,
     normalized ORDERED_TEXT,
-    exact TEXT
-);
-CREATE INDEX search_string_lookup ON search_string (resource_type, param, normalized);
-CREATE INDEX search_string_owner ON search_string (resource_type, id);
+    exact TEXT,
+    PRIMARY KEY (rid, n)
+)CLUSTERED;
+CREATE INDEX search_string_lookup ON search_string (resource_type, param, normalized, rid);
 CREATE TABLE search_reference (
+    rid INT64 NOT NULL,
+    n INTEGER NOT NULL,
     resource_type TEXT NOT NULL,
-    id TEXT NOT NULL,
     param TEXT NOT NULL,
     target_type TEXT,
     target_id TEXT,
     url TEXT,
     identifier_system TEXT,
-    identifier_value TEXT
-);
-CREATE INDEX search_reference_lookup ON search_reference (resource_type, param, target_id, target_type);
-CREATE INDEX search_reference_owner ON search_reference (resource_type, id);
-CREATE INDEX search_reference_target ON search_reference (target_type, target_id, param);
+    identifier_value TEXT,
+    PRIMARY KEY (rid, n)
+)CLUSTERED;
+CREATE INDEX search_reference_lookup ON search_reference (resource_type, param, target_id, target_type, rid);
 CREATE TABLE search_date (
+    rid INT64 NOT NULL,
+    n INTEGER NOT NULL,
     resource_type TEXT NOT NULL,
-    id TEXT NOT NULL,
     param TEXT NOT NULL,
     low INT64 NOT NULL,
-    high INT64 NOT NULL
-);
-CREATE INDEX search_date_lookup ON search_date (resource_type, param, low, high);
-CREATE INDEX search_date_owner ON search_date (resource_type, id);
+    high INT64 NOT NULL,
+    PRIMARY KEY (rid, n)
+)CLUSTERED;
+CREATE INDEX search_date_lookup ON search_date (resource_type, param, low, high, rid);
 CREATE TABLE search_number (
+    rid INT64 NOT NULL,
+    n INTEGER NOT NULL,
     resource_type TEXT NOT NULL,
-    id TEXT NOT NULL,
     param TEXT NOT NULL,
     low FLOAT64 NOT NULL,
     high FLOAT64 NOT NULL,
-    value TEXT NOT NULL
-);
-CREATE INDEX search_number_lookup ON search_number (resource_type, param, low);
-CREATE INDEX search_number_owner ON search_number (resource_type, id);
+    value TEXT NOT NULL,
+    PRIMARY KEY (rid, n)
+)CLUSTERED;
+CREATE INDEX search_number_lookup ON search_number (resource_type, param, low, rid);
 CREATE TABLE search_quantity (
+    rid INT64 NOT NULL,
+    n INTEGER NOT NULL,
     resource_type TEXT NOT NULL,
-    id TEXT NOT NULL,
     param TEXT NOT NULL,
     low FLOAT64 NOT NULL,
     high FLOAT64 NOT NULL,
@@ -95,21 +105,23 @@ CREATE TABLE search_quantity (
     unit TEXT,
     canonical_low FLOAT64,
     canonical_high FLOAT64,
-    canonical_unit TEXT
-);
-CREATE INDEX search_quantity_lookup ON search_quantity (resource_type, param, code, low);
-CREATE INDEX search_quantity_owner ON search_quantity (resource_type, id);
+    canonical_unit TEXT,
+    PRIMARY KEY (rid, n)
+)CLUSTERED;
+CREATE INDEX search_quantity_lookup ON search_quantity (resource_type, param, code, low, rid);
 CREATE TABLE search_uri (
+    rid INT64 NOT NULL,
+    n INTEGER NOT NULL,
     resource_type TEXT NOT NULL,
-    id TEXT NOT NULL,
     param TEXT NOT NULL,
-    value ORDERED_TEXT NOT NULL
-);
-CREATE INDEX search_uri_lookup ON search_uri (resource_type, param, value);
-CREATE INDEX search_uri_owner ON search_uri (resource_type, id);
+    value ORDERED_TEXT NOT NULL,
+    PRIMARY KEY (rid, n)
+)CLUSTERED;
+CREATE INDEX search_uri_lookup ON search_uri (resource_type, param, value, rid);
 CREATE TABLE search_composite (
+    rid INT64 NOT NULL,
+    n INTEGER NOT NULL,
     resource_type TEXT NOT NULL,
-    id TEXT NOT NULL,
     param TEXT NOT NULL,
     c1_system TEXT,
     c1_code ORDERED_TEXT,
@@ -131,10 +143,10 @@ CREATE TABLE search_composite (
     c3_low FLOAT64,
     c3_high FLOAT64,
     c3_canonical FLOAT64,
-    c3_canonical_unit TEXT
-);
-CREATE INDEX search_composite_lookup ON search_composite (resource_type, param, c1_code);
-CREATE INDEX search_composite_owner ON search_composite (resource_type, id)
+    c3_canonical_unit TEXT,
+    PRIMARY KEY (rid, n)
+)CLUSTERED;
+CREATE INDEX search_composite_lookup ON search_composite (resource_type, param, c1_code, rid)
 ";
 
 const TABLES: [&str; 9] = [
@@ -151,11 +163,15 @@ const TABLES: [&str; 9] = [
 
 /// The schema with each backend's types.
 fn script(backend: DatabaseBackend) -> String {
-    let (int64, float64, ordered_text) = match backend {
-        DatabaseBackend::Postgres => ("BIGINT", "DOUBLE PRECISION", "TEXT COLLATE \"C\""),
-        _ => ("INTEGER", "REAL", "TEXT"),
+    let (int64, float64, ordered_text, clustered) = match backend {
+        DatabaseBackend::Postgres => ("BIGINT", "DOUBLE PRECISION", "TEXT COLLATE \"C\"", ""),
+        _ => ("INTEGER", "REAL", "TEXT", " WITHOUT ROWID"),
     };
-    SCHEMA.replace("ORDERED_TEXT", ordered_text).replace("INT64", int64).replace("FLOAT64", float64)
+    SCHEMA
+        .replace("ORDERED_TEXT", ordered_text)
+        .replace("INT64", int64)
+        .replace("FLOAT64", float64)
+        .replace(")CLUSTERED", &format!("){clustered}"))
 }
 
 #[async_trait::async_trait]
@@ -178,7 +194,7 @@ mod tests {
     fn each_backend_gets_its_own_types_and_no_placeholder_is_left() {
         for backend in [DatabaseBackend::Sqlite, DatabaseBackend::Postgres] {
             let text = script(backend);
-            for placeholder in ["INT64", "FLOAT64", "ORDERED_TEXT"] {
+            for placeholder in ["INT64", "FLOAT64", "ORDERED_TEXT", "CLUSTERED"] {
                 assert!(!text.contains(placeholder), "{placeholder} left for {backend:?}");
             }
         }

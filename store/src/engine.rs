@@ -9,8 +9,8 @@ use sea_orm::ConnectionTrait;
 
 use crate::db::{Backend, WriteTx};
 use crate::history::HistoryPage;
-use crate::rows::{self, StoredMethod, Version};
-use crate::{Store, index, query};
+use crate::rows::{self, Head, StoredMethod, Version};
+use crate::{Store, query};
 
 /// What an interaction produced.
 #[derive(Debug, Clone, PartialEq)]
@@ -147,7 +147,10 @@ pub(crate) async fn write_interaction(
                 _ => Err(multiple_matches(resource_type)),
             }
         }
-        read => read_interaction(&tx.tx, tx.backend, read).await,
+        read => {
+            let backend = tx.backend;
+            read_interaction(tx.flushed().await?, backend, read).await
+        }
     }
 }
 
@@ -156,14 +159,8 @@ async fn create(
     resource: Resource,
     id: ResourceId,
 ) -> Result<Outcome, Error> {
-    let resource_type = resource.resource_type();
-    tx.lock_key(&instance_key(resource_type, &id)).await?;
-    let previous = rows::current(&tx.tx, tx.backend, resource_type, &id).await?;
-    if previous.is_some() {
-        // Only a transaction's pre-assigned id can collide, and only with itself.
-        return Err(Error::new(ErrorKind::Conflict, IssueType::Conflict, "the id is taken"));
-    }
-    let version = save(tx, resource, id, VersionId::FIRST, StoredMethod::Post, false).await?;
+    // The id is new (server-assigned): writing its row finds a collision, were there one.
+    let version = save(tx, resource, id, VersionId::FIRST, StoredMethod::Post, None).await?;
     Ok(Outcome::Resource { version, created: true })
 }
 
@@ -177,11 +174,11 @@ async fn update(
     let resource_type = resource.resource_type();
     resource.expect_id(&id)?;
     tx.lock_key(&instance_key(resource_type, &id)).await?;
-    let previous = rows::current(&tx.tx, tx.backend, resource_type, &id).await?;
+    let previous = rows::head(&tx.tx, tx.backend, resource_type, &id).await?;
     check_if_match(if_match, previous.as_ref())?;
-    let created = previous.as_ref().is_none_or(Version::is_deleted);
+    let created = previous.as_ref().is_none_or(|p| p.deleted);
     let next = previous.as_ref().map_or(VersionId::FIRST, |p| p.version.next());
-    let version = save(tx, resource, id, next, method, previous.is_some()).await?;
+    let version = save(tx, resource, id, next, method, previous.map(|p| p.rid)).await?;
     Ok(Outcome::Resource { version, created })
 }
 
@@ -222,7 +219,8 @@ async fn patch_resource(
     if_match: Option<VersionId>,
 ) -> Result<Outcome, Error> {
     tx.lock_key(&instance_key(resource_type, &id)).await?;
-    let current = rows::current(&tx.tx, tx.backend, resource_type, &id).await?;
+    let backend = tx.backend;
+    let current = rows::current(tx.flushed().await?, backend, resource_type, &id).await?;
     let current = current.ok_or_else(|| not_found(resource_type))?;
     let body = current.body.as_deref().ok_or_else(|| gone(resource_type))?;
     let patched = crate::transaction::apply_patch(body, &patch)?;
@@ -236,10 +234,10 @@ async fn delete(
     id: ResourceId,
 ) -> Result<Outcome, Error> {
     tx.lock_key(&instance_key(resource_type, &id)).await?;
-    let Some(previous) = rows::current(&tx.tx, tx.backend, resource_type, &id).await? else {
+    let Some(previous) = rows::head(&tx.tx, tx.backend, resource_type, &id).await? else {
         return Ok(Outcome::Deleted { version: None });
     };
-    if previous.is_deleted() {
+    if previous.deleted {
         return Ok(Outcome::Deleted { version: None });
     }
     let version = Version {
@@ -250,44 +248,45 @@ async fn delete(
         method: StoredMethod::Delete,
         body: None,
     };
-    rows::write(&tx.tx, tx.backend, &version).await?;
-    index::remove(&tx.tx, tx.backend, resource_type, &version.id).await?;
+    rows::write(tx, &version, Some(previous.rid)).await?;
+    tx.staged.remove(previous.rid);
     Ok(Outcome::Deleted { version: Some(version) })
 }
 
-/// Validates, stamps and writes a new version, and replaces its search index rows.
+/// Validates, stamps and writes a new version, and stages its search index rows in place of
+/// the previous version's. `rid` is the resource's key when it has a row already.
 async fn save(
     tx: &mut WriteTx<'_>,
     mut resource: Resource,
     id: ResourceId,
     version: VersionId,
     method: StoredMethod,
-    had_rows: bool,
+    rid: Option<i64>,
 ) -> Result<Version, Error> {
     domain::validate(&resource)?;
     let last_updated = Utc::now();
     resource.stamp(&id, version, last_updated);
-    let resource_type = resource.resource_type();
-    if had_rows {
-        index::remove(&tx.tx, tx.backend, resource_type, &id).await?;
-    }
-    index::add(&tx.tx, tx.backend, &resource, &id).await?;
     let version = Version {
-        resource_type,
+        resource_type: resource.resource_type(),
         id,
         version,
         last_updated,
         method,
         body: Some(resource.to_bytes()),
     };
-    rows::write(&tx.tx, tx.backend, &version).await?;
+    let existed = rid.is_some();
+    let rid = rows::write(tx, &version, rid).await?;
+    if existed {
+        tx.staged.remove(rid);
+    }
+    tx.staged.add(&resource, rid);
     Ok(version)
 }
 
-fn check_if_match(if_match: Option<VersionId>, current: Option<&Version>) -> Result<(), Error> {
+fn check_if_match(if_match: Option<VersionId>, current: Option<&Head>) -> Result<(), Error> {
     let Some(expected) = if_match else { return Ok(()) };
     match current {
-        Some(current) if !current.is_deleted() && current.version == expected => Ok(()),
+        Some(current) if !current.deleted && current.version == expected => Ok(()),
         _ => Err(Error::new(
             ErrorKind::PreconditionFailed,
             IssueType::Conflict,
@@ -304,29 +303,34 @@ fn with_id(resource: Resource, id: &ResourceId) -> Result<Resource, Error> {
 
 /// The one resource matching `conditions`, none, or a 412 when several match.
 pub(crate) async fn single_match(
-    tx: &WriteTx<'_>,
+    tx: &mut WriteTx<'_>,
     resource_type: ResourceType,
     conditions: &Params,
 ) -> Result<Option<Version>, Error> {
     match matching_ids(tx, resource_type, conditions).await?.as_slice() {
         [] => Ok(None),
-        [id] => rows::current(&tx.tx, tx.backend, resource_type, id).await,
+        [id] => {
+            let backend = tx.backend;
+            rows::current(tx.flushed().await?, backend, resource_type, id).await
+        }
         _ => Err(multiple_matches(resource_type)),
     }
 }
 
 pub(crate) async fn matching_ids(
-    tx: &WriteTx<'_>,
+    tx: &mut WriteTx<'_>,
     resource_type: ResourceType,
     conditions: &Params,
 ) -> Result<Vec<ResourceId>, Error> {
     if conditions.is_empty() {
         return Err(Error::bad_request("a conditional interaction needs search parameters"));
     }
-    query::matching_ids(&tx.tx, tx.backend, resource_type, conditions, 2).await
+    let backend = tx.backend;
+    query::matching_ids(tx.flushed().await?, backend, resource_type, conditions, 2).await
 }
 
-fn instance_key(resource_type: ResourceType, id: &ResourceId) -> String {
+/// The lock of one resource (PostgreSQL advisory locks are taken by a hash of this text).
+pub(crate) fn instance_key(resource_type: ResourceType, id: &ResourceId) -> String {
     format!("{resource_type}/{id}")
 }
 

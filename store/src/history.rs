@@ -72,9 +72,10 @@ fn filter(scope: &HistoryScope, since: Option<DateTime<Utc>>) -> (String, Vec<Va
     let (mut sql, mut values): (String, Vec<Value>) = match scope {
         HistoryScope::System => ("1 = 1".into(), vec![]),
         HistoryScope::Type(t) => ("resource_type = ?".into(), vec![t.as_str().into()]),
-        HistoryScope::Instance(t, id) => {
-            ("resource_type = ? AND id = ?".into(), vec![t.as_str().into(), id.as_str().into()])
-        }
+        HistoryScope::Instance(t, id) => (
+            "rid = (SELECT rid FROM resources WHERE resource_type = ? AND id = ?)".into(),
+            vec![t.as_str().into(), id.as_str().into()],
+        ),
     };
     if let Some(since) = since {
         sql.push_str(" AND last_updated >= ?");

@@ -1,17 +1,25 @@
-//! Search index rows: every value `search::extract` finds in a version, written to the table of
-//! its parameter type with that version, and removed when the version stops being current.
+//! Search index rows: every value `search::extract` finds in a version, staged in the write
+//! transaction and written to the table of its parameter type with one statement per table, and
+//! removed when the version stops being current.
+//!
+//! Staging turns the hundreds of resources of a transaction Bundle into a handful of
+//! statements: the rows travel as one JSON array per table, which the database unpacks
+//! (`json_each` on SQLite, `json_array_elements` on PostgreSQL). Whatever reads the index
+//! inside the transaction writes the staged rows first (`WriteTx::flushed`).
 
-use domain::{Error, Resource, ResourceId, ResourceType};
-use sea_orm::{ConnectionTrait, Value};
+use std::collections::HashSet;
+
+use domain::{Error, Resource};
+
+use crate::rows::Version;
+use sea_orm::ConnectionTrait;
 use search::{IndexEntry, IndexValue, ParamKind};
+use serde_json::Value;
 
 use crate::db::{Backend, execute};
 
 /// Parameters read from `resources` itself (`id`, `last_updated`), so they get no index rows.
 pub(crate) const FROM_RESOURCES: [&str; 2] = ["_id", "_lastUpdated"];
-
-/// SQLite refuses statements with more bound parameters than this.
-const MAX_BOUND: usize = 32_766;
 
 /// The index tables, one per search-parameter type, plus `:of-type` identifiers.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -25,6 +33,14 @@ pub(crate) enum Table {
     Quantity,
     Uri,
     Composite,
+}
+
+/// How a column's values travel in JSON and land in their column.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Column {
+    Text,
+    Integer,
+    Real,
 }
 
 impl Table {
@@ -69,106 +85,220 @@ impl Table {
         })
     }
 
-    /// The value columns, after `resource_type, id, param`, in the order `row_values` gives them.
-    fn columns(self) -> &'static str {
+    fn position(self) -> usize {
+        Table::ALL.iter().position(|t| *t == self).unwrap_or_default()
+    }
+
+    /// The value columns, after `rid, n, resource_type, param`, in the order `row_values`
+    /// gives them.
+    fn columns(self) -> &'static [(&'static str, Column)] {
+        use Column::{Integer, Real, Text};
         match self {
-            Table::Token => "system, code, text",
-            Table::OfType => "type_system, type_code, value",
-            Table::String => "normalized, exact",
-            Table::Reference => "target_type, target_id, url, identifier_system, identifier_value",
-            Table::Date => "low, high",
-            Table::Number => "low, high, value",
-            Table::Quantity => {
-                "low, high, value, system, code, unit, canonical_low, canonical_high, canonical_unit"
-            }
-            Table::Uri => "value",
-            Table::Composite => COMPOSITE_COLUMNS,
+            Table::Token => &[("system", Text), ("code", Text), ("text", Text)],
+            Table::OfType => &[("type_system", Text), ("type_code", Text), ("value", Text)],
+            Table::String => &[("normalized", Text), ("exact", Text)],
+            Table::Reference => &[
+                ("target_type", Text),
+                ("target_id", Text),
+                ("url", Text),
+                ("identifier_system", Text),
+                ("identifier_value", Text),
+            ],
+            Table::Date => &[("low", Integer), ("high", Integer)],
+            Table::Number => &[("low", Real), ("high", Real), ("value", Text)],
+            Table::Quantity => &[
+                ("low", Real),
+                ("high", Real),
+                ("value", Text),
+                ("system", Text),
+                ("code", Text),
+                ("unit", Text),
+                ("canonical_low", Real),
+                ("canonical_high", Real),
+                ("canonical_unit", Text),
+            ],
+            Table::Uri => &[("value", Text)],
+            Table::Composite => &COMPOSITE_COLUMNS,
         }
     }
 
+    /// Every column a row carries, keys first.
+    fn all_columns(self) -> impl Iterator<Item = (&'static str, Column)> {
+        let keys = [
+            ("rid", Column::Integer),
+            ("n", Column::Integer),
+            ("resource_type", Column::Text),
+            ("param", Column::Text),
+        ];
+        keys.into_iter().chain(self.columns().iter().copied())
+    }
+
     fn width(self) -> usize {
-        3 + self.columns().split(',').count()
+        self.all_columns().count()
+    }
+
+    /// The INSERT that unpacks a JSON array of rows (arrays of column values) into the table.
+    fn insert_sql(self, backend: Backend) -> String {
+        let names: Vec<&str> = self.all_columns().map(|(name, _)| name).collect();
+        let values: Vec<String> = self
+            .all_columns()
+            .enumerate()
+            .map(|(i, (_, column))| match (backend, column) {
+                (Backend::Sqlite, _) => format!("value ->> {i}"),
+                (Backend::Postgres, Column::Text) => format!("e ->> {i}"),
+                (Backend::Postgres, Column::Integer) => format!("CAST(e ->> {i} AS BIGINT)"),
+                (Backend::Postgres, Column::Real) => {
+                    format!("CAST(e ->> {i} AS DOUBLE PRECISION)")
+                }
+            })
+            .collect();
+        let rows = match backend {
+            // `jsonb_each` hands each row over in SQLite's binary JSON, which `->>` reads
+            // without parsing the row's text again for every column.
+            Backend::Sqlite => "jsonb_each(?)",
+            Backend::Postgres => "json_array_elements(CAST(? AS JSON)) AS e",
+        };
+        format!(
+            "INSERT INTO {} ({}) SELECT {} FROM {rows}",
+            self.name(),
+            names.join(", "),
+            values.join(", ")
+        )
+    }
+
+    /// The DELETE of the rows of the resources listed in a JSON array of keys.
+    fn delete_sql(self, backend: Backend) -> String {
+        let keys = match backend {
+            Backend::Sqlite => "SELECT value FROM json_each(?)",
+            Backend::Postgres => {
+                "SELECT CAST(value AS BIGINT) FROM json_array_elements_text(CAST(? AS JSON))"
+            }
+        };
+        format!("DELETE FROM {} WHERE rid IN ({keys})", self.name())
     }
 }
 
-const COMPOSITE_COLUMNS: &str = "\
-    c1_system, c1_code, c1_text, c1_low, c1_high, c1_canonical, c1_canonical_unit, \
-    c2_system, c2_code, c2_text, c2_low, c2_high, c2_canonical, c2_canonical_unit, \
-    c3_system, c3_code, c3_text, c3_low, c3_high, c3_canonical, c3_canonical_unit";
+const COMPOSITE_COLUMNS: [(&str, Column); 21] = {
+    use Column::{Real, Text};
+    [
+        ("c1_system", Text),
+        ("c1_code", Text),
+        ("c1_text", Text),
+        ("c1_low", Real),
+        ("c1_high", Real),
+        ("c1_canonical", Real),
+        ("c1_canonical_unit", Text),
+        ("c2_system", Text),
+        ("c2_code", Text),
+        ("c2_text", Text),
+        ("c2_low", Real),
+        ("c2_high", Real),
+        ("c2_canonical", Real),
+        ("c2_canonical_unit", Text),
+        ("c3_system", Text),
+        ("c3_code", Text),
+        ("c3_text", Text),
+        ("c3_low", Real),
+        ("c3_high", Real),
+        ("c3_canonical", Real),
+        ("c3_canonical_unit", Text),
+    ]
+};
 
 /// Component positions `search_composite` has room for; R4's composites have two or three.
 const COMPOSITE_SLOTS: usize = 3;
 
-/// Removes every index row of a resource.
-pub(crate) async fn remove(
-    conn: &impl ConnectionTrait,
-    backend: Backend,
-    resource_type: ResourceType,
-    id: &ResourceId,
-) -> Result<(), Error> {
-    for table in Table::ALL {
-        let sql = format!("DELETE FROM {} WHERE resource_type = ? AND id = ?", table.name());
-        execute(conn, backend, &sql, vec![resource_type.as_str().into(), id.as_str().into()])
-            .await?;
-    }
-    Ok(())
+/// History rows and index changes staged in a write transaction and not yet written.
+#[derive(Debug, Default)]
+pub(crate) struct Staged {
+    /// New history rows (`rows::history_row`).
+    versions: Vec<Value>,
+    /// Resources whose stored rows go, before the staged rows are written.
+    removed: Vec<i64>,
+    /// Rows to write, per table (in the order of `Table::ALL`), with their resource's key.
+    rows: [Vec<(i64, Value)>; 9],
+    /// The resources that have rows in `rows`.
+    staged_for: HashSet<i64>,
 }
 
-/// Writes the index rows of a resource's new current version: one multi-row INSERT per table.
-pub(crate) async fn add(
-    conn: &impl ConnectionTrait,
-    backend: Backend,
-    resource: &Resource,
-    id: &ResourceId,
-) -> Result<(), Error> {
-    let mut rows: Vec<(Table, Vec<Value>)> = Vec::new();
-    for IndexEntry { param, value } in search::extract(resource.json()) {
-        if FROM_RESOURCES.contains(&param.as_str()) {
-            continue;
+impl Staged {
+    /// Stages the removal of every index row of the resource `rid`, staged ones included.
+    pub(crate) fn remove(&mut self, rid: i64) {
+        if self.staged_for.remove(&rid) {
+            for rows in &mut self.rows {
+                rows.retain(|(owner, _)| *owner != rid);
+            }
         }
-        let Some((table, values)) = row_values(&value) else { continue };
-        let mut row = Vec::with_capacity(table.width());
-        row.extend([resource.resource_type().as_str().into(), id.as_str().into(), param.into()]);
-        row.extend(values);
-        match rows.iter_mut().find(|(t, _)| *t == table) {
-            Some((_, all)) => all.extend(row),
-            None => rows.push((table, row)),
-        }
+        self.removed.push(rid);
     }
-    for (table, values) in rows {
-        insert(conn, backend, table, values).await?;
-    }
-    Ok(())
-}
 
-/// INSERTs the rows (flattened `values`) into `table`, as few statements as SQLite allows.
-async fn insert(
-    conn: &impl ConnectionTrait,
-    backend: Backend,
-    table: Table,
-    mut values: Vec<Value>,
-) -> Result<(), Error> {
-    let width = table.width();
-    let per_statement = MAX_BOUND / width;
-    let row = format!("({})", vec!["?"; width].join(", "));
-    while !values.is_empty() {
-        let rest = values.split_off(values.len().min(per_statement * width));
-        let count = values.len() / width;
-        let sql = format!(
-            "INSERT INTO {} (resource_type, id, param, {}) VALUES {}",
-            table.name(),
-            table.columns(),
-            vec![row.as_str(); count].join(", ")
-        );
-        execute(conn, backend, &sql, std::mem::replace(&mut values, rest)).await?;
+    /// Stages the index rows of a resource's new current version.
+    pub(crate) fn add(&mut self, resource: &Resource, rid: i64) {
+        let resource_type = resource.resource_type().as_str();
+        let mut n = 0;
+        for IndexEntry { param, value } in search::extract(resource.json()) {
+            if FROM_RESOURCES.contains(&param.as_str()) {
+                continue;
+            }
+            let Some((table, values)) = row_values(&value) else { continue };
+            let mut row = Vec::with_capacity(table.width());
+            row.extend([rid.into(), n.into(), resource_type.into(), param.into()]);
+            row.extend(values);
+            self.rows[table.position()].push((rid, Value::Array(row)));
+            n += 1;
+        }
+        if n > 0 {
+            self.staged_for.insert(rid);
+        }
     }
-    Ok(())
+
+    /// Stages the history row of a version of the resource `rid`.
+    pub(crate) fn add_version(&mut self, rid: i64, version: &Version) {
+        self.versions.push(crate::rows::history_row(rid, version));
+    }
+
+    pub(crate) fn is_empty(&self) -> bool {
+        self.versions.is_empty() && self.removed.is_empty() && self.rows.iter().all(Vec::is_empty)
+    }
+
+    /// Writes what is staged: history rows, index removals, then new index rows, one
+    /// statement per table.
+    pub(crate) async fn write(
+        &mut self,
+        conn: &impl ConnectionTrait,
+        backend: Backend,
+    ) -> Result<(), Error> {
+        let versions = std::mem::take(&mut self.versions);
+        if !versions.is_empty() {
+            let json = Value::Array(versions).to_string();
+            execute(conn, backend, crate::rows::insert_history_sql(backend), vec![json.into()])
+                .await?;
+        }
+        self.staged_for.clear();
+        let removed = std::mem::take(&mut self.removed);
+        if !removed.is_empty() {
+            let keys = Value::from(removed).to_string();
+            for table in Table::ALL {
+                execute(conn, backend, &table.delete_sql(backend), vec![keys.clone().into()])
+                    .await?;
+            }
+        }
+        for table in Table::ALL {
+            let rows = std::mem::take(&mut self.rows[table.position()]);
+            if rows.is_empty() {
+                continue;
+            }
+            let json = Value::Array(rows.into_iter().map(|(_, row)| row).collect()).to_string();
+            execute(conn, backend, &table.insert_sql(backend), vec![json.into()]).await?;
+        }
+        Ok(())
+    }
 }
 
 /// The table of a value and its columns' values, in the order of `Table::columns`.
 fn row_values(value: &IndexValue) -> Option<(Table, Vec<Value>)> {
-    let text = |s: &Option<String>| Value::String(s.clone());
-    let owned = |s: &String| Value::String(Some(s.clone()));
+    let text = |s: &Option<String>| s.clone().map_or(Value::Null, Value::String);
+    let owned = |s: &String| Value::String(s.clone());
     Some(match value {
         IndexValue::Token { system, code, text: display } => {
             (Table::Token, vec![text(system), text(code), text(display)])
@@ -186,19 +316,35 @@ fn row_values(value: &IndexValue) -> Option<(Table, Vec<Value>)> {
                 text(target_type),
                 text(target_id),
                 text(url),
-                Value::String(id_system),
-                Value::String(id_value),
+                text(&id_system),
+                text(&id_value),
             ];
             (Table::Reference, values)
         }
         IndexValue::Date { low, high } => (Table::Date, vec![(*low).into(), (*high).into()]),
         IndexValue::Number { value, low, high } => {
-            (Table::Number, vec![(*low).into(), (*high).into(), owned(value)])
+            (Table::Number, vec![real(*low), real(*high), owned(value)])
         }
         IndexValue::Quantity { .. } => (Table::Quantity, quantity_values(value)),
         IndexValue::Uri { value } => (Table::Uri, vec![owned(value)]),
         IndexValue::Composite(parts) => (Table::Composite, composite_values(parts)?),
     })
+}
+
+/// A double as JSON. JSON has no infinities, which stand for the open end of a range (a
+/// quantity with a comparator): the largest doubles take their place, which no value a search
+/// compares with goes beyond.
+fn real(value: f64) -> Value {
+    let value = value.clamp(f64::MIN, f64::MAX);
+    serde_json::Number::from_f64(value).map_or(Value::Null, Value::Number)
+}
+
+fn optional_real(value: Option<f64>) -> Value {
+    value.map_or(Value::Null, real)
+}
+
+fn optional_text(value: Option<String>) -> Value {
+    value.map_or(Value::Null, Value::String)
 }
 
 fn quantity_values(value: &IndexValue) -> Vec<Value> {
@@ -208,15 +354,15 @@ fn quantity_values(value: &IndexValue) -> Vec<Value> {
     // The resource's canonical value is taken as exact, as `search::query::matches` does.
     let (canonical_value, canonical_unit) = canonical.clone().unzip();
     vec![
-        (*low).into(),
-        (*high).into(),
-        Value::String(Some(value.clone())),
-        Value::String(system.clone()),
-        Value::String(code.clone()),
-        Value::String(unit.clone()),
-        Value::Double(canonical_value),
-        Value::Double(canonical_value),
-        Value::String(canonical_unit),
+        real(*low),
+        real(*high),
+        Value::String(value.clone()),
+        optional_text(system.clone()),
+        optional_text(code.clone()),
+        optional_text(unit.clone()),
+        optional_real(canonical_value),
+        optional_real(canonical_value),
+        optional_text(canonical_unit),
     ]
 }
 
@@ -272,13 +418,13 @@ fn component(
     let (low, high) = range.unzip();
     let (canonical_value, canonical_unit) = canonical.unzip();
     vec![
-        Value::String(system),
-        Value::String(code),
-        Value::String(text),
-        Value::Double(low),
-        Value::Double(high),
-        Value::Double(canonical_value),
-        Value::String(canonical_unit),
+        optional_text(system),
+        optional_text(code),
+        optional_text(text),
+        optional_real(low),
+        optional_real(high),
+        optional_real(canonical_value),
+        optional_text(canonical_unit),
     ]
 }
 
@@ -314,7 +460,7 @@ mod tests {
         ];
         for value in values {
             let (table, row) = row_values(&value).expect("a row");
-            assert_eq!(row.len() + 3, table.width(), "{table:?}");
+            assert_eq!(row.len() + 4, table.width(), "{table:?}");
         }
     }
 

@@ -2,7 +2,7 @@
 //! transaction, in the order R4 sets, after giving every created resource its id and rewriting
 //! the references that point at it; a batch runs each entry on its own.
 
-use std::collections::HashMap;
+use std::collections::{BTreeSet, HashMap};
 
 use domain::bundle::{BundleKind, Entry, Method, RequestBundle, conditional_references};
 use domain::interaction::{Interaction, Patch, PatchFormat, Target, parse_condition};
@@ -12,7 +12,7 @@ use futures::future::BoxFuture;
 
 use crate::Store;
 use crate::db::WriteTx;
-use crate::engine::{Outcome, matching_ids, read_interaction, write_interaction};
+use crate::engine::{Outcome, instance_key, matching_ids, read_interaction, write_interaction};
 
 /// What one entry of a batch or transaction produced, by its position in the request Bundle.
 #[derive(Debug, Clone)]
@@ -83,8 +83,9 @@ impl Store {
                 .at(format!("Bundle.entry[{}]", nested.index)));
         }
         let mut tx = self.begin_write().await?;
-        let assigned = assign_ids(&tx, &entries).await?;
-        resolve_references(&tx, &mut entries, &assigned).await?;
+        let assigned = assign_ids(&mut tx, &entries).await?;
+        lock_targets(&mut tx, &entries, &assigned).await?;
+        resolve_references(&mut tx, &mut entries, &assigned).await?;
 
         let mut outcomes = Vec::with_capacity(entries.len());
         for index in order {
@@ -100,7 +101,9 @@ impl Store {
                     write_interaction(&mut tx, i, id).await.map_err(at)?
                 }
                 read => {
-                    let outcome = read_interaction(&tx.tx, tx.backend, read).await.map_err(at)?;
+                    let backend = tx.backend;
+                    let conn = tx.flushed().await.map_err(at)?;
+                    let outcome = read_interaction(conn, backend, read).await.map_err(at)?;
                     unless_unchanged(outcome, entry)
                 }
             };
@@ -137,14 +140,17 @@ fn parse_instant(raw: &str) -> Option<chrono::DateTime<chrono::Utc>> {
         .map(|t| t.with_timezone(&chrono::Utc))
 }
 
-/// The ids a transaction gives its creates, and what each entry's fullUrl now points at.
+/// The ids a transaction gives its creates, the resource each update writes, and what each
+/// entry's fullUrl now points at.
 struct Assigned {
     ids: HashMap<usize, ResourceId>,
+    updates: HashMap<usize, (ResourceType, ResourceId)>,
     full_urls: HashMap<String, String>,
 }
 
-async fn assign_ids(tx: &WriteTx<'_>, entries: &[Entry]) -> Result<Assigned, Error> {
-    let mut assigned = Assigned { ids: HashMap::new(), full_urls: HashMap::new() };
+async fn assign_ids(tx: &mut WriteTx<'_>, entries: &[Entry]) -> Result<Assigned, Error> {
+    let mut assigned =
+        Assigned { ids: HashMap::new(), updates: HashMap::new(), full_urls: HashMap::new() };
     for entry in entries {
         let at = |e: Error| e.at(format!("Bundle.entry[{}]", entry.index));
         let target = match entry.request.method {
@@ -155,6 +161,9 @@ async fn assign_ids(tx: &WriteTx<'_>, entries: &[Entry]) -> Result<Assigned, Err
         let Some((resource_type, id, fresh)) = target else { continue };
         if fresh {
             assigned.ids.insert(entry.index, id.clone());
+        }
+        if entry.request.method == Method::Put {
+            assigned.updates.insert(entry.index, (resource_type, id.clone()));
         }
         if let Some(full_url) = &entry.full_url {
             let points_to = format!("{resource_type}/{id}");
@@ -171,6 +180,35 @@ async fn assign_ids(tx: &WriteTx<'_>, entries: &[Entry]) -> Result<Assigned, Err
     Ok(assigned)
 }
 
+/// Takes the locks of every resource the transaction changes, in one order, so that concurrent
+/// transactions over the same resources take turns rather than deadlock; and refuses a
+/// transaction that changes one resource twice, which R4 forbids.
+async fn lock_targets(
+    tx: &mut WriteTx<'_>,
+    entries: &[Entry],
+    assigned: &Assigned,
+) -> Result<(), Error> {
+    let mut keys = BTreeSet::new();
+    for entry in entries {
+        let target = match (entry.request.method, Target::parse(&entry.request.url)) {
+            (Method::Put, _) => assigned.updates.get(&entry.index).cloned(),
+            (Method::Patch | Method::Delete, Ok(Target::Instance { resource_type, id })) => {
+                Some((resource_type, id))
+            }
+            _ => None,
+        };
+        let Some((resource_type, id)) = target else { continue };
+        if !keys.insert(instance_key(resource_type, &id)) {
+            return Err(Error::bad_request("two entries of the transaction change one resource")
+                .at(format!("Bundle.entry[{}]", entry.index)));
+        }
+    }
+    for key in keys {
+        tx.lock_key(&key).await?;
+    }
+    Ok(())
+}
+
 /// `Type/id` from an absolute `http(s)://.../Type/id` fullUrl.
 fn relative_tail(full_url: &str) -> Option<String> {
     if !full_url.starts_with("http://") && !full_url.starts_with("https://") {
@@ -185,7 +223,7 @@ fn relative_tail(full_url: &str) -> Option<String> {
 
 /// A create's type and id: the existing match of its `ifNoneExist`, or a new id (`fresh`).
 async fn post_target(
-    tx: &WriteTx<'_>,
+    tx: &mut WriteTx<'_>,
     entry: &Entry,
 ) -> Result<Option<(ResourceType, ResourceId, bool)>, Error> {
     let Ok(Target::Type { resource_type, .. }) = Target::parse(&entry.request.url) else {
@@ -204,7 +242,7 @@ async fn post_target(
 
 /// An update's type and id: from its URL, or for a conditional update from its match.
 async fn put_target(
-    tx: &WriteTx<'_>,
+    tx: &mut WriteTx<'_>,
     entry: &Entry,
 ) -> Result<Option<(ResourceType, ResourceId, bool)>, Error> {
     match Target::parse(&entry.request.url) {
@@ -223,7 +261,7 @@ async fn put_target(
 /// Points every reference at its target: fullUrls of this Bundle's entries, and conditional
 /// references (`Type?params`), each of which must match exactly one resource.
 async fn resolve_references(
-    tx: &WriteTx<'_>,
+    tx: &mut WriteTx<'_>,
     entries: &mut [Entry],
     assigned: &Assigned,
 ) -> Result<(), Error> {
@@ -269,7 +307,7 @@ fn points_outside_the_bundle(value: &serde_json::Value) -> bool {
     }
 }
 
-async fn resolve_conditional(tx: &WriteTx<'_>, reference: &str) -> Result<String, Error> {
+async fn resolve_conditional(tx: &mut WriteTx<'_>, reference: &str) -> Result<String, Error> {
     let (type_name, query) = reference.split_once('?').unwrap_or((reference, ""));
     let resource_type = ResourceType::parse(type_name)
         .ok_or_else(|| Error::bad_request("a conditional reference names an unknown type"))?;

@@ -8,8 +8,10 @@ use store::Store;
 use super::ServeArgs;
 use crate::http::{AppState, Config, app};
 
-/// Connections in the database pool.
-const POOL_SIZE: u32 = 16;
+/// Connections in the database pool. An embedded SQLite connection is a thread of this process
+/// with its own page cache, and SQLite writes one transaction at a time: a few are enough.
+const POOL_SIZE_SQLITE: u32 = 4;
+const POOL_SIZE_POSTGRES: u32 = 16;
 
 pub async fn serve(args: ServeArgs) -> anyhow::Result<()> {
     let state = open_state(&args).await?;
@@ -25,7 +27,8 @@ pub async fn serve(args: ServeArgs) -> anyhow::Result<()> {
 /// The store, migrated, and the configuration every handler sees.
 pub(crate) async fn open_state(args: &ServeArgs) -> anyhow::Result<AppState> {
     let url = args.database.url()?;
-    let store = Store::open(&url, POOL_SIZE).await.context("cannot open the database")?;
+    let pool = if url.starts_with("postgres") { POOL_SIZE_POSTGRES } else { POOL_SIZE_SQLITE };
+    let store = Store::open(&url, pool).await.context("cannot open the database")?;
     store.migrate().await.context("cannot migrate the database")?;
     tracing::info!(backend = ?store.backend(), "database ready");
     let config = Config {

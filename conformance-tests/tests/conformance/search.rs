@@ -499,10 +499,11 @@ async fn paging_follows_next_links_and_a_write_between_pages_neither_repeats_nor
     for id in ["p1", "p2", "p3", "p4", "p5"] {
         put(&app, patient(id, json!({"active": true}))).await;
     }
-    let first = search(&app, "Patient?active=true&_count=2").await;
+    let first = search(&app, "Patient?active=true&_sort=_id&_count=2").await;
     assert_eq!(match_ids(&first), ["p1", "p2"]);
     let next = next_link(&first).expect("a next page");
     assert!(next.contains("active=true") && next.contains("_count=2"), "{next}");
+    assert!(next.contains("_sort=_id"), "{next}");
     assert!(next.contains("_offset=2"), "{next}");
 
     // Between pages: one resource sorts before the page just served, and one of it is deleted.
@@ -514,6 +515,23 @@ async fn paging_follows_next_links_and_a_write_between_pages_neither_repeats_nor
     let third = follow(&app, &next_link(&second).expect("a third page")).await;
     assert_eq!(match_ids(&third), ["p5"]);
     assert_eq!(next_link(&third), None);
+}
+
+#[tokio::test]
+async fn without_sort_matches_come_in_the_order_they_were_first_written() {
+    let app = spawn_app().await;
+    for id in ["c", "a", "b"] {
+        put(&app, patient(id, json!({"active": true}))).await;
+    }
+    let first = search(&app, "Patient?active=true&_count=2").await;
+    assert_eq!(match_ids(&first), ["c", "a"]);
+
+    // An update keeps a resource's place; one created between pages comes at the end.
+    put(&app, patient("c", json!({"active": true, "gender": "other"}))).await;
+    put(&app, patient("0", json!({"active": true}))).await;
+    let second = follow(&app, &next_link(&first).expect("a next page")).await;
+    assert_eq!(match_ids(&second), ["b", "0"]);
+    assert_eq!(next_link(&second), None);
 }
 
 #[tokio::test]

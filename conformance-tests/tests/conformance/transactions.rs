@@ -94,6 +94,51 @@ async fn a_transaction_whose_last_entry_fails_stores_nothing() {
 }
 
 #[tokio::test]
+async fn a_transaction_that_changes_one_resource_twice_is_refused_and_stores_nothing() {
+    let app = spawn_app().await;
+    let twice = |second: Value| {
+        json!({"resourceType": "Bundle", "type": "transaction", "entry": [
+            entry("PUT", "Patient/d0", Some(json!({"resourceType": "Patient", "id": "d0"})), None),
+            entry("PUT", "Patient/d1", Some(json!({"resourceType": "Patient", "id": "d1"})), None),
+            second,
+        ]})
+    };
+    let put_again =
+        entry("PUT", "Patient/d1", Some(json!({"resourceType": "Patient", "id": "d1"})), None);
+    for second in [put_again, entry("DELETE", "Patient/d1", None, None)] {
+        let issue = outcome(app.post("", &twice(second)).await, 400).await;
+        assert!(issue["expression"][0].as_str().unwrap().starts_with("Bundle.entry["));
+        assert_eq!(app.get("/Patient/d0").await.status(), 404);
+    }
+}
+
+#[tokio::test]
+async fn concurrent_transactions_over_the_same_resources_in_opposite_orders_all_succeed() {
+    let app = spawn_app().await;
+    let put = |id: &str| {
+        entry(
+            "PUT",
+            &format!("Patient/{id}"),
+            Some(json!({"resourceType": "Patient", "id": id})),
+            None,
+        )
+    };
+    let forward = json!({"resourceType": "Bundle", "type": "transaction",
+        "entry": [put("o1"), put("o2"), put("o3")]});
+    let backward = json!({"resourceType": "Bundle", "type": "transaction",
+        "entry": [put("o3"), put("o2"), put("o1")]});
+    let sends = (0..20).map(|i| {
+        let bundle = if i % 2 == 0 { &forward } else { &backward };
+        app.post("", bundle)
+    });
+    let statuses: Vec<u16> =
+        futures::future::join_all(sends).await.iter().map(|r| r.status().as_u16()).collect();
+    assert_eq!(statuses, vec![200; 20]);
+    let patient = json(app.get("/Patient/o2").await).await;
+    assert_eq!(patient["meta"]["versionId"], "20");
+}
+
+#[tokio::test]
 async fn a_batch_runs_each_entry_on_its_own_and_reports_each_outcome() {
     let app = spawn_app().await;
     let bundle = json!({"resourceType": "Bundle", "type": "batch", "entry": [

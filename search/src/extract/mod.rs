@@ -15,6 +15,9 @@
 mod quantity;
 mod values;
 
+use std::collections::HashMap;
+use std::hash::{Hash, Hasher};
+
 use serde_json::Value;
 
 use crate::fhirpath::{self, Item, Mode};
@@ -94,20 +97,64 @@ pub fn extract(resource: &Value) -> Vec<IndexEntry> {
     let Some(resource_type) = resource.get("resourceType").and_then(Value::as_str) else {
         return Vec::new();
     };
-    let mut entries = Vec::new();
+    let mut entries: Vec<IndexEntry> = Vec::new();
     let mut found = Vec::new();
+    // Entries of the current parameter by the hash of their value, to give identical values
+    // once in linear time (a resource may repeat an element thousands of times).
+    let mut seen: HashMap<u64, Vec<usize>> = HashMap::new();
     let root = [fhirpath::root(resource)];
     for param in Registry::r4().for_type(resource_type) {
         found.clear();
         values_on(param, resource, &root, &mut found);
-        let start = entries.len();
+        seen.clear();
         for value in found.drain(..) {
-            if !entries[start..].iter().any(|e: &IndexEntry| e.value == value) {
+            let same = seen.entry(value_hash(&value)).or_default();
+            if !same.iter().any(|&at| entries[at].value == value) {
+                same.push(entries.len());
                 entries.push(IndexEntry { param: param.code.clone(), value });
             }
         }
     }
     entries
+}
+
+/// A hash under which equal values collide: doubles hash by their bits, `-0.0` as `0.0`.
+fn value_hash(value: &IndexValue) -> u64 {
+    let mut hasher = std::collections::hash_map::DefaultHasher::new();
+    hash_value(value, &mut hasher);
+    hasher.finish()
+}
+
+fn hash_value(value: &IndexValue, state: &mut impl Hasher) {
+    let real = |x: f64, state: &mut _| Hash::hash(&(if x == 0.0 { 0 } else { x.to_bits() }), state);
+    std::mem::discriminant(value).hash(state);
+    match value {
+        IndexValue::String { normalized, exact } => (normalized, exact).hash(state),
+        IndexValue::Token { system, code, text } => (system, code, text).hash(state),
+        IndexValue::OfType { type_system, type_code, value } => {
+            (type_system, type_code, value).hash(state);
+        }
+        IndexValue::Reference { target_type, target_id, url, identifier } => {
+            (target_type, target_id, url, identifier).hash(state);
+        }
+        IndexValue::Date { low, high } => (low, high).hash(state),
+        IndexValue::Number { value, low, high } => {
+            value.hash(state);
+            real(*low, state);
+            real(*high, state);
+        }
+        IndexValue::Quantity { value, low, high, system, code, unit, canonical } => {
+            (value, system, code, unit).hash(state);
+            real(*low, state);
+            real(*high, state);
+            if let Some((amount, unit)) = canonical {
+                real(*amount, state);
+                unit.hash(state);
+            }
+        }
+        IndexValue::Uri { value } => value.hash(state),
+        IndexValue::Composite(parts) => parts.iter().for_each(|part| hash_value(part, state)),
+    }
 }
 
 /// The values of one parameter on `resource`, duplicates included.
@@ -188,6 +235,17 @@ mod tests {
 
     fn values_of<'e>(entries: &'e [IndexEntry], param: &str) -> Vec<&'e IndexValue> {
         entries.iter().filter(|e| e.param == param).map(|e| &e.value).collect()
+    }
+
+    #[test]
+    fn identical_values_of_a_parameter_are_given_once_however_many_there_are() {
+        let identifiers: Vec<_> = (0..20_000)
+            .map(|i| json!({"system": "urn:s", "value": format!("v{}", i % 5_000)}))
+            .collect();
+        let entries =
+            extract(&json!({"resourceType": "Patient", "identifier": identifiers, "active": true}));
+        assert_eq!(values_of(&entries, "identifier").len(), 5_000);
+        assert_eq!(values_of(&entries, "active").len(), 1);
     }
 
     #[test]

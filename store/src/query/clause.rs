@@ -10,7 +10,8 @@ use crate::index::Table;
 
 /// A clause compiled against the row `alias` of `resources`.
 pub(super) enum Cond {
-    /// `alias.id IN (sql)`, where `sql` selects ids of current resources of the type only.
+    /// `alias.rid IN (sql)`, where `sql` selects keys of resources of the type only (an
+    /// index row belongs to a current version).
     Member(Sql),
     /// Any other condition on `alias`.
     Filter(Sql),
@@ -36,7 +37,9 @@ impl Compiler {
         for clause in clauses {
             sql.push(" AND ");
             match self.clause(resource_type, alias, &clause.chain, clause) {
-                Cond::Member(ids) => sql.push(&format!("{alias}.id IN (")).append(&ids).push(")"),
+                Cond::Member(rids) => {
+                    sql.push(&format!("{alias}.rid IN (")).append(&rids).push(")")
+                }
                 Cond::Filter(condition) => sql.push("(").append(&condition).push(")"),
             };
         }
@@ -76,13 +79,13 @@ impl Compiler {
         for target in &link.target_types {
             let inner = self.alias("r");
             let condition = self.clause(target, &inner, rest, clause);
-            let ids = self.ids(target, &inner, condition);
+            let ids = self.target_ids(target, &inner, condition);
             let mut part = Sql::new(&format!("{refs}.target_type = "));
             part.bind(target.as_str()).push(&format!(" AND {refs}.target_id IN ("));
             part.append(&ids).push(")");
             targets.push(part);
         }
-        let mut sql = Sql::new(&format!("SELECT {refs}.id FROM search_reference {refs} WHERE "));
+        let mut sql = Sql::new(&format!("SELECT {refs}.rid FROM search_reference {refs} WHERE "));
         sql.push(&format!("{refs}.resource_type = ")).bind(resource_type);
         sql.push(&format!(" AND {refs}.param = ")).bind(link.param.as_str()).push(" AND ");
         sql.join(&targets, " OR ");
@@ -106,7 +109,7 @@ impl Compiler {
     fn has(&mut self, resource_type: &str, alias: &str, has: &HasClause) -> Sql {
         let source = self.alias("r");
         let condition = self.clause(&has.source_type, &source, &has.clause.chain, &has.clause);
-        let ids = self.ids(&has.source_type, &source, condition);
+        let rids = self.rids(&has.source_type, &source, condition);
         let refs = self.alias("h");
         // The targets may name resources that were deleted or never existed, so this stays a
         // condition on `alias` rather than a list of current ids.
@@ -115,22 +118,30 @@ impl Compiler {
         sql.bind(has.source_type.as_str());
         sql.push(&format!(" AND {refs}.param = ")).bind(has.reference_param.as_str());
         sql.push(&format!(" AND {refs}.target_type = ")).bind(resource_type);
-        sql.push(&format!(" AND {refs}.id IN (")).append(&ids).push("))");
+        sql.push(&format!(" AND {refs}.rid IN (")).append(&rids).push("))");
         sql
     }
 
-    /// The ids of current `resource_type` resources (row `alias`) that satisfy `condition`.
-    fn ids(&mut self, resource_type: &str, alias: &str, condition: Cond) -> Sql {
+    /// The keys of current `resource_type` resources (row `alias`) that satisfy `condition`.
+    fn rids(&mut self, resource_type: &str, alias: &str, condition: Cond) -> Sql {
         match condition {
-            Cond::Member(ids) => ids,
-            Cond::Filter(filter) => {
-                let mut sql = Sql::new(&format!("SELECT {alias}.id FROM resources {alias} WHERE "));
-                sql.push(&format!("{alias}.resource_type = ")).bind(resource_type);
-                sql.push(&format!(" AND {alias}.deleted = ")).bind(false);
-                sql.push(" AND (").append(&filter).push(")");
+            Cond::Member(rids) => rids,
+            Cond::Filter(filter) => current(alias, "rid", resource_type, Some(filter)),
+        }
+    }
+
+    /// The ids of current `resource_type` resources (row `alias`) that satisfy `condition`, as
+    /// references name them.
+    fn target_ids(&mut self, resource_type: &str, alias: &str, condition: Cond) -> Sql {
+        let condition = match condition {
+            Cond::Member(rids) => {
+                let mut sql = Sql::new(&format!("{alias}.rid IN ("));
+                sql.append(&rids).push(")");
                 sql
             }
-        }
+            Cond::Filter(filter) => filter,
+        };
+        current(alias, "id", resource_type, Some(condition))
     }
 
     /// A parameter answered by its index table: the rows that match any value, or for
@@ -187,7 +198,7 @@ impl Present {
         let mut parts: Vec<Sql> = lists
             .into_iter()
             .map(|ids| {
-                let mut sql = Sql::new(&format!("{alias}.id IN ("));
+                let mut sql = Sql::new(&format!("{alias}.rid IN ("));
                 sql.append(&ids).push(")");
                 sql
             })
@@ -199,9 +210,9 @@ impl Present {
     }
 }
 
-/// The ids of the rows of `param` in `table` that meet any of `conditions`.
+/// The resource keys of the rows of `param` in `table` that meet any of `conditions`.
 fn rows_ids(row: &str, table: Table, scope: Scope<'_>, conditions: Vec<Option<Sql>>) -> Sql {
-    let mut sql = Sql::new(&format!("SELECT {row}.id FROM {} {row} WHERE ", table.name()));
+    let mut sql = Sql::new(&format!("SELECT {row}.rid FROM {} {row} WHERE ", table.name()));
     sql.push(&format!("{row}.resource_type = ")).bind(scope.resource_type);
     sql.push(&format!(" AND {row}.param = ")).bind(scope.param);
     if conditions.iter().all(Option::is_some) {
@@ -221,12 +232,23 @@ struct Scope<'a> {
 /// No row of `param` in `table` for `alias` (that meets `condition`, when given).
 fn no_row(alias: &str, row: &str, table: Table, param: &str, condition: Option<Sql>) -> Sql {
     let mut sql = Sql::new(&format!("NOT EXISTS (SELECT 1 FROM {} {row} WHERE ", table.name()));
-    sql.push(&format!("{row}.resource_type = {alias}.resource_type AND {row}.id = {alias}.id"));
+    sql.push(&format!("{row}.rid = {alias}.rid"));
     sql.push(&format!(" AND {row}.param = ")).bind(param);
     if let Some(condition) = condition {
         sql.push(" AND (").append(&condition).push(")");
     }
     sql.push(")");
+    sql
+}
+
+/// `column` of the current `resource_type` resources (row `alias`) that meet `condition`.
+fn current(alias: &str, column: &str, resource_type: &str, condition: Option<Sql>) -> Sql {
+    let mut sql = Sql::new(&format!("SELECT {alias}.{column} FROM resources {alias} WHERE "));
+    sql.push(&format!("{alias}.resource_type = ")).bind(resource_type);
+    sql.push(&format!(" AND {alias}.deleted = ")).bind(false);
+    if let Some(condition) = condition {
+        sql.push(" AND (").append(&condition).push(")");
+    }
     sql
 }
 

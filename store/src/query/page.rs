@@ -1,5 +1,5 @@
 //! One page of a search: `_sort` keys as columns, the order they give (resources without the
-//! value last in both directions, then by id), and the keyset cursor that lets the next page
+//! value last in both directions, then in the order they were first written), and the keyset cursor that lets the next page
 //! start right after the last resource served, so that writes between pages neither repeat
 //! nor skip a resource.
 
@@ -11,7 +11,7 @@ use search::query::SortKey;
 use super::sql::Sql;
 use crate::db::{Backend, query_all, query_one};
 use crate::index::Table;
-use crate::rows::{VERSION_COLUMNS, Version, from_row};
+use crate::rows::{VERSION_COLUMNS, Version, from_row, version_columns};
 
 /// How a sort column's values are read, compared and written into a cursor.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -66,7 +66,7 @@ fn sorted_column(kind: ParamKind, descending: bool) -> Option<(&'static str, Sor
 fn lowest_or_highest(table: Table, column: &str, param: &str, descending: bool) -> Sql {
     let aggregate = if descending { "MAX" } else { "MIN" };
     let mut sql = Sql::new(&format!("(SELECT {aggregate}(s.{column}) FROM {} s ", table.name()));
-    sql.push("WHERE s.resource_type = r.resource_type AND s.id = r.id AND s.param = ");
+    sql.push("WHERE s.rid = r.rid AND s.param = ");
     sql.bind(param).push(")");
     sql
 }
@@ -77,11 +77,11 @@ pub(super) enum Start {
     After(Cursor),
 }
 
-/// The sort values and id of the last resource of a page.
+/// The sort values and key of the last resource of a page.
 #[derive(Debug, Clone, PartialEq)]
 pub(super) struct Cursor {
     values: Vec<Option<String>>,
-    id: String,
+    rid: i64,
 }
 
 impl Cursor {
@@ -92,7 +92,7 @@ impl Cursor {
             .iter()
             .map(|v| v.clone().map_or(serde_json::Value::Null, Into::into))
             .collect();
-        parts.push(self.id.clone().into());
+        parts.push(self.rid.to_string().into());
         let json = serde_json::Value::Array(parts).to_string();
         json.bytes().map(|b| format!("{b:02x}")).collect()
     }
@@ -106,11 +106,12 @@ impl Cursor {
             .collect();
         let parts: Vec<Option<String>> =
             serde_json::from_slice(&bytes.ok_or_else(invalid)?).map_err(|_| invalid())?;
-        let Some((Some(id), values)) = parts.split_last() else { return Err(invalid()) };
+        let Some((Some(rid), values)) = parts.split_last() else { return Err(invalid()) };
+        let rid = rid.parse().map_err(|_| invalid())?;
         let typed = values.len() == sort.len()
             && values.iter().zip(sort).all(|(v, c)| v.as_deref().is_none_or(|v| parses(v, c)));
         match typed {
-            true => Ok(Cursor { values: values.to_vec(), id: id.clone() }),
+            true => Ok(Cursor { values: values.to_vec(), rid }),
             false => Err(invalid()),
         }
     }
@@ -147,7 +148,7 @@ pub(super) async fn fetch(
     rows.iter()
         .map(|row| {
             let version = from_row(row)?;
-            let cursor = cursor_of(row, sort, &version)?;
+            let cursor = cursor_of(row, sort)?;
             Ok((version, cursor))
         })
         .collect()
@@ -168,13 +169,13 @@ pub(super) async fn count(
 }
 
 /// The page's versions: the matches are ordered and cut in `q`/`p`, then joined to their
-/// history rows, which alone say how each version was written.
+/// history rows, which hold the bodies and say how each version was written.
 fn page_sql(filter: &Sql, sort: &[SortColumn], start: &Start, limit: u64) -> Sql {
     let keys: String = (0..sort.len()).map(|i| format!(", q.s{i}")).collect();
-    let history: Vec<String> = VERSION_COLUMNS.split(", ").map(|c| format!("h.{c}")).collect();
-    let mut sql = Sql::new(&format!("SELECT {}{}", history.join(", "), keys.replace("q.", "p.")));
-    sql.push(&format!(" FROM (SELECT q.resource_type, q.id, q.version_id{keys}"));
-    sql.push(" FROM (SELECT r.resource_type, r.id, r.version_id");
+    let history = version_columns("h");
+    let mut sql = Sql::new(&format!("SELECT {history}{}, p.rid", keys.replace("q.", "p.")));
+    sql.push(&format!(" FROM (SELECT q.rid, q.version_id{keys}"));
+    sql.push(" FROM (SELECT r.rid, r.version_id");
     for (i, column) in sort.iter().enumerate() {
         sql.push(", ").append(&column.expression).push(&format!(" AS s{i}"));
     }
@@ -188,8 +189,8 @@ fn page_sql(filter: &Sql, sort: &[SortColumn], start: &Start, limit: u64) -> Sql
     };
     sql.push(" ORDER BY ").push(&order("q", sort));
     sql.push(" LIMIT ").bind(limit as i64).push(" OFFSET ").bind(offset as i64);
-    sql.push(") p JOIN resource_history h ON h.resource_type = p.resource_type");
-    sql.push(" AND h.id = p.id AND h.version_id = p.version_id ORDER BY ").push(&order("p", sort));
+    sql.push(") p JOIN resource_history h ON h.rid = p.rid AND h.version_id = p.version_id");
+    sql.push(" ORDER BY ").push(&order("p", sort));
     sql
 }
 
@@ -202,12 +203,12 @@ fn order(table: &str, sort: &[SortColumn]) -> String {
             format!("{table}.s{i} {direction} NULLS LAST")
         })
         .collect();
-    keys.push(format!("{table}.id ASC"));
+    keys.push(format!("{table}.rid ASC"));
     keys.join(", ")
 }
 
 /// Rows that come after `cursor` in the order of `sort`: equal on the first keys and after it
-/// on the next one, or equal on all keys with a greater id. No value comes after a missing one.
+/// on the next one, or equal on all keys with a greater key. No value comes after a missing one.
 fn after(sort: &[SortColumn], cursor: &Cursor) -> Sql {
     let mut alternatives = Vec::with_capacity(sort.len() + 1);
     for i in 0..=sort.len() {
@@ -216,8 +217,8 @@ fn after(sort: &[SortColumn], cursor: &Cursor) -> Sql {
         let beyond = match sort.get(i) {
             Some(column) => beyond(i, column, &cursor.values[i]),
             None => {
-                let mut sql = Sql::new("q.id > ");
-                sql.bind(cursor.id.as_str());
+                let mut sql = Sql::new("q.rid > ");
+                sql.bind(cursor.rid);
                 Some(sql)
             }
         };
@@ -249,15 +250,16 @@ fn beyond(i: usize, column: &SortColumn, value: &Option<String>) -> Option<Sql> 
     Some(sql)
 }
 
-/// The cursor right after `version`, from the sort values its row carries after the version.
-fn cursor_of(row: &QueryResult, sort: &[SortColumn], version: &Version) -> Result<Cursor, Error> {
+/// The cursor right after a row, from the sort values and key it carries after the version.
+fn cursor_of(row: &QueryResult, sort: &[SortColumn]) -> Result<Cursor, Error> {
     let first = VERSION_COLUMNS.split(", ").count();
     let values = sort
         .iter()
         .enumerate()
         .map(|(i, column)| sort_value(row, first + i, column.sort_type))
         .collect::<Result<Vec<_>, _>>()?;
-    Ok(Cursor { values, id: version.id.to_string() })
+    let rid = row.try_get_by_index::<i64>(first + sort.len()).map_err(column_error)?;
+    Ok(Cursor { values, rid })
 }
 
 fn sort_value(
@@ -293,16 +295,14 @@ mod tests {
     #[test]
     fn a_cursor_reads_back_what_it_wrote() {
         let sort = [column(SortType::Text), column(SortType::Real), column(SortType::Integer)];
-        let cursor = Cursor {
-            values: vec![Some("müller".into()), Some("0.1".into()), None],
-            id: "a-1".into(),
-        };
+        let cursor =
+            Cursor { values: vec![Some("müller".into()), Some("0.1".into()), None], rid: 41 };
         assert_eq!(Cursor::decode(&cursor.encode(), &sort).expect("valid"), cursor);
     }
 
     #[test]
     fn a_cursor_for_other_sort_keys_is_refused() {
-        let cursor = Cursor { values: vec![Some("x".into())], id: "a".into() };
+        let cursor = Cursor { values: vec![Some("x".into())], rid: 1 };
         assert!(Cursor::decode(&cursor.encode(), &[column(SortType::Integer)]).is_err());
         assert!(Cursor::decode(&cursor.encode(), &[]).is_err());
         assert!(Cursor::decode("zz", &[]).is_err());
@@ -311,9 +311,9 @@ mod tests {
     #[test]
     fn the_keyset_condition_skips_keys_after_a_missing_value() {
         let sort = [column(SortType::Text)];
-        let cursor = Cursor { values: vec![None], id: "a".into() };
+        let cursor = Cursor { values: vec![None], rid: 1 };
         let (text, values) = after(&sort, &cursor).into_parts();
-        assert_eq!(text, "((q.s0 IS NULL AND q.id > ?))");
+        assert_eq!(text, "((q.s0 IS NULL AND q.rid > ?))");
         assert_eq!(values.len(), 1);
     }
 }

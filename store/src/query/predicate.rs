@@ -343,20 +343,28 @@ mod tests {
         let (db, backend) = (&store.db, store.backend);
         for (i, (low, high)) in RANGES.iter().enumerate() {
             for resource_type in ["Patient", "RiskAssessment"] {
-                let sql = "INSERT INTO resources (resource_type, id, version_id, last_updated, \
-                           deleted, body) VALUES (?, ?, 1, 0, ?, NULL)";
-                let values = vec![resource_type.into(), format!("r{i}").into(), false.into()];
+                let sql = "INSERT INTO resources (rid, resource_type, id, version_id, \
+                           last_updated, deleted) VALUES (?, ?, ?, 1, 0, ?)";
+                let rid = rid_of(resource_type, i);
+                let values =
+                    vec![rid.into(), resource_type.into(), format!("r{i}").into(), false.into()];
                 execute(db, backend, sql, values).await.expect("resource");
             }
-            let sql = "INSERT INTO search_date VALUES ('Patient', ?, 'birthdate', ?, ?)";
-            let values = vec![format!("r{i}").into(), (*low).into(), (*high).into()];
+            let sql = "INSERT INTO search_date VALUES (?, 0, 'Patient', 'birthdate', ?, ?)";
+            let values = vec![rid_of("Patient", i).into(), (*low).into(), (*high).into()];
             execute(db, backend, sql, values).await.expect("date");
-            let sql =
-                "INSERT INTO search_number VALUES ('RiskAssessment', ?, 'probability', ?, ?, '')";
-            let values = vec![format!("r{i}").into(), (*low as f64).into(), (*high as f64).into()];
+            let sql = "INSERT INTO search_number \
+                       VALUES (?, 0, 'RiskAssessment', 'probability', ?, ?, '')";
+            let rid = rid_of("RiskAssessment", i);
+            let values = vec![rid.into(), (*low as f64).into(), (*high as f64).into()];
             execute(db, backend, sql, values).await.expect("number");
         }
         store
+    }
+
+    fn rid_of(resource_type: &str, i: usize) -> i64 {
+        let offset = if resource_type == "Patient" { 0 } else { 1000 };
+        offset + i as i64
     }
 
     async fn matching(store: &Store, resource_type: &str, clause: Clause) -> Vec<usize> {
