@@ -8,11 +8,13 @@ The source is the official R4 (4.0.1) definitions package, CC0. To regenerate:
 (run from the workspace root; Python 3.11, standard library only). The output is deterministic,
 so regenerating from the same package gives the same bytes.
 
-What is kept, and nothing more, because the validator only needs this:
+What is kept, and nothing more, because the validator and the `_summary`/`_elements` subsetting
+only need this:
 - per base type (StructureDefinitions of kind resource, complex-type or primitive-type that are
   specializations, plus the roots Element and Resource; profiles are left out): every element of
-  its snapshot with its path relative to the type, min, max, type codes or contentReference, and
-  the index of its required binding when that binding can be expanded;
+  its snapshot with its path relative to the type, min, max, type codes or contentReference,
+  whether it is a summary element (`isSummary`, for `_summary=true`), and the index of its
+  required binding when that binding can be expanded;
 - per primitive type: the JSON type it is sent as and the regex of the spec for its value;
 - per required value set: the codes by code system, for the includes that can be expanded from
   the package alone (whole complete CodeSystems or listed concepts). Includes with filters or
@@ -175,7 +177,7 @@ def all_codes(concepts):
 
 
 def element_entry(element, paths, bindings):
-    """The compact form of one snapshot element: {p, min, max, t | ref | backbone, b, attr}."""
+    """The compact form of one snapshot element: {p, min, max, t | ref | backbone, b, attr, s}."""
     path = element["path"]
     entry = {"p": path.split(".", 1)[1], "min": element["min"], "max": element["max"]}
     if "contentReference" in element:
@@ -186,6 +188,8 @@ def element_entry(element, paths, bindings):
         entry["t"] = type_codes(element)
     if element.get("base", {}).get("path") in ATTRIBUTE_PATHS:
         entry["attr"] = True
+    if element.get("isSummary", False):
+        entry["s"] = True
     binding = element.get("binding", {})
     if binding.get("strength") == "required" and "valueSet" in binding:
         index = bindings.index_of(binding["valueSet"])

@@ -8,8 +8,8 @@ use serde_json::{Map, Value};
 use crate::json::Spellings;
 use base64::Engine as _;
 
-use crate::interaction::{Interaction, Patch, PatchFormat, Target, parse_condition};
-use crate::{Error, Resource, Result, VersionId};
+use crate::interaction::{Interaction, Patch, PatchFormat, Target, parse_condition, parse_query};
+use crate::{Error, Resource, Result, Subset, VersionId};
 
 /// The kind of request Bundle.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -130,6 +130,26 @@ impl Entry {
         let is_bundle = self.resource.as_ref().and_then(|r| r.get("resourceType"))
             == Some(&Value::String("Bundle".into()));
         posts_to_base && is_bundle
+    }
+
+    /// What `_summary` and `_elements` in the url of a read or search entry ask for, located at
+    /// the entry when the request is refused.
+    pub fn subset(&self) -> Result<Option<Subset>> {
+        let at = |e: Error| e.at(format!("Bundle.entry[{}]", self.index));
+        if !matches!(self.request.method, Method::Get | Method::Head) {
+            return Ok(None);
+        }
+        let Some((_, query)) = self.request.url.split_once('?') else { return Ok(None) };
+        let params = parse_query(query);
+        match Target::parse(&self.request.url) {
+            Ok(Target::Instance { .. } | Target::Version { .. }) => {
+                Subset::for_read(&params).map_err(at)
+            }
+            Ok(Target::Type { .. } | Target::System { .. }) => {
+                Subset::for_search(&params).map_err(at)
+            }
+            _ => Ok(None),
+        }
     }
 
     /// The interaction this entry asks for.
@@ -328,6 +348,25 @@ mod tests {
         ]});
         let bundle = RequestBundle::parse(bundle, Spellings::default()).unwrap();
         assert_eq!(bundle.processing_order(), [3, 2, 4, 1, 0]);
+    }
+
+    #[test]
+    fn read_and_search_entries_carry_the_subset_their_url_asks_for() {
+        let bundle = json!({"resourceType": "Bundle", "type": "batch", "entry": [
+            {"request": {"method": "GET", "url": "Patient/1?_summary=true"}},
+            {"request": {"method": "GET", "url": "Patient?_elements=name"}},
+            {"request": {"method": "GET", "url": "Patient/1/_history?_summary=true"}},
+            {"request": {"method": "DELETE", "url": "Patient?_summary=true"}},
+            {"request": {"method": "GET", "url": "Patient/1?_summary=count"}},
+        ]});
+        let bundle = RequestBundle::parse(bundle, Spellings::default()).unwrap();
+        let subsets: Vec<_> = bundle.entries.iter().map(Entry::subset).collect();
+        assert_eq!(subsets[0].as_ref().unwrap(), &Some(Subset::Summary));
+        assert_eq!(subsets[1].as_ref().unwrap(), &Some(Subset::Elements(vec!["name".into()])));
+        assert_eq!(subsets[2].as_ref().unwrap(), &None, "history is not cut");
+        assert_eq!(subsets[3].as_ref().unwrap(), &None, "writes are not cut");
+        let refused = subsets[4].as_ref().unwrap_err();
+        assert_eq!(refused.issues[0].expression, ["Bundle.entry[4]"]);
     }
 
     #[test]

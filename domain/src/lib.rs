@@ -12,12 +12,14 @@ pub mod json;
 pub mod outcome;
 pub mod resource;
 pub mod resource_type;
+pub mod subset;
 pub mod validation;
 
 pub use error::{Error, ErrorKind, Result};
 pub use id::{ResourceId, VersionId};
 pub use resource::Resource;
 pub use resource_type::ResourceType;
+pub use subset::Subset;
 
 /// Checks a resource against the R4 structure definitions: 422 with every issue when invalid.
 pub fn validate(resource: &Resource) -> Result<()> {

@@ -41,10 +41,11 @@ fn search_documentation() -> String {
     format!(
         "Search takes `_count` (default {DEFAULT_SEARCH_COUNT}, at most {MAX_SEARCH_COUNT}), \
          `_offset`, `_sort` on one or more parameters (`-` for descending; resources without \
-         the value come last), `_total=none|estimate|accurate` and `_summary=count`. Unknown \
-         parameters, `_include`, `_revinclude`, `_elements` and `_summary=true|text|data` are \
-         ignored and reported in an OperationOutcome entry, or refused with 400 under \
-         `Prefer: handling=strict`. Search across types is not supported."
+         the value come last), `_total=none|estimate|accurate`, `_summary=true|text|data|count|false` \
+         and `_elements` (also on read and vread; a cut resource is tagged SUBSETTED). Unknown \
+         parameters, `_include` and `_revinclude` are ignored and reported in an \
+         OperationOutcome entry, or refused with 400 under `Prefer: handling=strict`. Search \
+         across types is not supported."
     )
 }
 

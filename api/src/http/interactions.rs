@@ -7,7 +7,7 @@ use axum::response::{IntoResponse, Response};
 use domain::bundle::RequestBundle;
 use domain::interaction::{Interaction, Patch, PatchFormat, parse_condition};
 use domain::json::Spellings;
-use domain::{Error, Resource, ResourceId, ResourceType, VersionId};
+use domain::{Error, Resource, ResourceId, ResourceType, Subset, VersionId};
 
 use super::AppState;
 use super::errors::ApiError;
@@ -17,6 +17,12 @@ use super::respond::{self, parse_date};
 use super::{bundles, capability};
 
 type Reply = Result<Response, ApiError>;
+
+const SUMMARY_DOC: &str = "true (summary elements), text (narrative and mandatory elements), \
+    data (all but the narrative), count (searches only: the total, no entries) or false; \
+    a cut resource is tagged SUBSETTED";
+const ELEMENTS_DOC: &str = "comma-separated top-level elements to return (with id, meta and \
+    the mandatory elements); not together with _summary=true|text|data";
 
 fn resource_type(name: &str) -> Result<ResourceType, Error> {
     ResourceType::parse(name).ok_or_else(|| Error::not_found("no such resource type"))
@@ -47,6 +53,17 @@ async fn run(state: &AppState, request: &FhirRequest, interaction: Interaction) 
     Ok(respond::outcome(outcome, request, write))
 }
 
+/// Runs a vread or a search, whose resources are cut to what `_summary` and `_elements` ask.
+async fn run_read(
+    state: &AppState,
+    request: &FhirRequest,
+    interaction: Interaction,
+    subset: Option<Subset>,
+) -> Reply {
+    let outcome = state.store.execute(interaction).await?;
+    Ok(respond::read(outcome, request, subset.as_ref()))
+}
+
 /// The server's CapabilityStatement.
 #[utoipa::path(get, path = "/fhir/metadata", tag = "system",
     responses((status = 200, description = "CapabilityStatement (FHIR 4.0.1)")))]
@@ -73,8 +90,10 @@ pub(crate) async fn system_bundle(
     let spellings = resource.spellings().clone();
     let bundle = RequestBundle::parse(resource.into_value(), spellings)?;
     let kind = bundle.kind;
-    let outcomes = state.store.process_bundle(bundle).await?;
-    let response = bundles::bundle_response(kind, &outcomes, &request);
+    let subsets = bundles::EntrySubsets::of(&bundle)?;
+    let mut outcomes = state.store.process_bundle(bundle).await?;
+    subsets.refuse_entries(&mut outcomes);
+    let response = bundles::bundle_response(kind, &outcomes, &request, &subsets);
     let bytes = serde_json::to_vec(&response).unwrap_or_default();
     Ok(respond::body(StatusCode::OK, bytes, request.format))
 }
@@ -91,7 +110,9 @@ pub(crate) async fn system_history(State(state): State<AppState>, request: FhirR
 
 /// Searches one resource type.
 #[utoipa::path(get, path = "/fhir/{type}", tag = "type",
-    params(("type" = String, Path, description = "an R4 resource type")),
+    params(("type" = String, Path, description = "an R4 resource type"),
+        ("_summary" = Option<String>, Query, description = SUMMARY_DOC),
+        ("_elements" = Option<String>, Query, description = ELEMENTS_DOC)),
     responses((status = 200, description = "searchset Bundle")))]
 pub(crate) async fn search(
     State(state): State<AppState>,
@@ -99,9 +120,10 @@ pub(crate) async fn search(
     request: FhirRequest,
 ) -> Reply {
     let resource_type = Some(resource_type(&type_name)?);
+    let subset = Subset::for_search(&request.params)?;
     let params = request.params.clone();
     let strict = request.strict;
-    run(&state, &request, Interaction::Search { resource_type, params, strict }).await
+    run_read(&state, &request, Interaction::Search { resource_type, params, strict }, subset).await
 }
 
 /// Creates a resource; `If-None-Exist` makes it conditional.
@@ -176,7 +198,9 @@ pub(crate) async fn type_history(
 
 /// Reads the current version of a resource.
 #[utoipa::path(get, path = "/fhir/{type}/{id}", tag = "instance",
-    params(("type" = String, Path, description = "an R4 resource type"), ("id" = String, Path)),
+    params(("type" = String, Path, description = "an R4 resource type"), ("id" = String, Path),
+        ("_summary" = Option<String>, Query, description = SUMMARY_DOC),
+        ("_elements" = Option<String>, Query, description = ELEMENTS_DOC)),
     responses((status = 200, description = "the resource"), (status = 304, description = "not modified"),
         (status = 404, description = "no such resource"), (status = 410, description = "deleted")))]
 pub(crate) async fn read(
@@ -186,11 +210,12 @@ pub(crate) async fn read(
 ) -> Reply {
     let resource_type = resource_type(&type_name)?;
     let id = resource_id(&id)?;
+    let subset = Subset::for_read(&request.params)?;
     let (version, last_updated, body) = state.store.read_current(resource_type, &id).await?;
     let mut response = if not_modified(&request, version, last_updated) {
         StatusCode::NOT_MODIFIED.into_response()
     } else {
-        respond::body(StatusCode::OK, body, request.format)
+        respond::body(StatusCode::OK, respond::cut(body, subset.as_ref()), request.format)
     };
     respond::set_version_headers(&mut response, version, last_updated);
     Ok(response)
@@ -285,7 +310,9 @@ pub(crate) async fn instance_history(
 /// Reads one version of a resource.
 #[utoipa::path(get, path = "/fhir/{type}/{id}/_history/{vid}", tag = "instance",
     params(("type" = String, Path, description = "an R4 resource type"), ("id" = String, Path),
-        ("vid" = String, Path, description = "the version id")),
+        ("vid" = String, Path, description = "the version id"),
+        ("_summary" = Option<String>, Query, description = SUMMARY_DOC),
+        ("_elements" = Option<String>, Query, description = ELEMENTS_DOC)),
     responses((status = 200, description = "that version"), (status = 404, description = "no such version"),
         (status = 410, description = "that version is a deletion")))]
 pub(crate) async fn vread(
@@ -296,5 +323,6 @@ pub(crate) async fn vread(
     let resource_type = resource_type(&type_name)?;
     let id = resource_id(&id)?;
     let version = version_id(&vid)?;
-    run(&state, &request, Interaction::VRead { resource_type, id, version }).await
+    let subset = Subset::for_read(&request.params)?;
+    run_read(&state, &request, Interaction::VRead { resource_type, id, version }, subset).await
 }

@@ -4,8 +4,9 @@
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use chrono::{DateTime, Utc};
-use domain::VersionId;
+use domain::json::Spellings;
 use domain::outcome::{Issue, IssueType, Severity};
+use domain::{Subset, VersionId};
 use store::{Outcome, Version};
 
 use super::bundles;
@@ -35,12 +36,37 @@ pub(crate) fn outcome(outcome: Outcome, request: &FhirRequest, write: bool) -> R
             response
         }
         Outcome::Search(page) => {
-            body(StatusCode::OK, bundles::searchset(&page, request), request.format)
+            body(StatusCode::OK, bundles::searchset(&page, request, None), request.format)
         }
         Outcome::History(page) => {
             body(StatusCode::OK, bundles::history(&page, request), request.format)
         }
     }
+}
+
+/// The response to a vread or a search, each resource cut to `subset` (`_summary`, `_elements`).
+pub(crate) fn read(read: Outcome, request: &FhirRequest, subset: Option<&Subset>) -> Response {
+    match read {
+        Outcome::Resource { mut version, created: false } => {
+            version.body = version.body.map(|bytes| cut(bytes, subset));
+            resource(&version, StatusCode::OK, request, Return::Representation, false)
+        }
+        Outcome::Search(page) => {
+            body(StatusCode::OK, bundles::searchset(&page, request, subset), request.format)
+        }
+        other => outcome(other, request, false),
+    }
+}
+
+/// A stored body cut to `subset`; the very bytes stored when nothing is asked or cut. Numbers
+/// are written as the stored body spelled them.
+pub(crate) fn cut(bytes: Vec<u8>, subset: Option<&Subset>) -> Vec<u8> {
+    let Some(subset) = subset else { return bytes };
+    let Ok(mut resource) = domain::json::parse(&bytes) else { return bytes };
+    if !subset.apply(&mut resource) {
+        return bytes;
+    }
+    domain::json::write(&resource, &Spellings::scan(&bytes))
 }
 
 /// One resource version with its headers; `Location` for writes.

@@ -13,5 +13,6 @@ mod history;
 mod house_rules;
 mod official_bundles;
 mod search;
+mod summary;
 mod synthea;
 mod transactions;

@@ -14,7 +14,7 @@
 //! binary; see that script to regenerate it.
 
 mod primitive;
-mod schema;
+pub(crate) mod schema;
 mod terminology;
 mod walk;
 mod xhtml;

@@ -1,4 +1,5 @@
-//! The R4 schema: the generated `schema/r4.json`, loaded once into lookup maps for the walk.
+//! The R4 schema: the generated `schema/r4.json`, loaded once into lookup maps for the
+//! validation walk and for cutting resources down to what `_summary` and `_elements` ask.
 
 use std::collections::{BTreeMap, HashMap};
 use std::sync::OnceLock;
@@ -13,31 +14,33 @@ use super::terminology::{RawValueSet, ValueSet};
 const R4_JSON: &str = include_str!("../../schema/r4.json");
 
 /// The schema, parsed on first use and kept for the life of the process.
-pub(super) fn get() -> &'static Schema {
+pub(crate) fn get() -> &'static Schema {
     static SCHEMA: OnceLock<Schema> = OnceLock::new();
     SCHEMA.get_or_init(load)
 }
 
 /// Index of a [`Node`] in [`Schema::nodes`].
-pub(super) type NodeId = u32;
+pub(crate) type NodeId = u32;
 
 /// Everything the walk looks up, with types referring to each other by index.
-pub(super) struct Schema {
+pub(crate) struct Schema {
     nodes: Vec<Node>,
     primitives: Vec<Primitive>,
     value_sets: Vec<ValueSet>,
     /// Concrete (non-abstract) resource types by name, to their root node.
     resources: HashMap<Box<str>, NodeId>,
     /// The node of the type `Element`, which describes the `_name` companions of primitives.
-    pub(super) element_node: NodeId,
+    pub(crate) element_node: NodeId,
+    /// The node of the type `Extension`.
+    pub(crate) extension_node: NodeId,
 }
 
 impl Schema {
-    pub(super) fn node(&self, id: NodeId) -> &Node {
+    pub(crate) fn node(&self, id: NodeId) -> &Node {
         &self.nodes[id as usize]
     }
 
-    pub(super) fn primitive(&self, index: u8) -> &Primitive {
+    pub(crate) fn primitive(&self, index: u8) -> &Primitive {
         &self.primitives[usize::from(index)]
     }
 
@@ -45,52 +48,54 @@ impl Schema {
         &self.value_sets[usize::from(index)]
     }
 
-    pub(super) fn resource(&self, name: &str) -> Option<NodeId> {
+    pub(crate) fn resource(&self, name: &str) -> Option<NodeId> {
         self.resources.get(name).copied()
     }
 }
 
 /// A set of sibling elements: the root of a type, or an inline BackboneElement.
-pub(super) struct Node {
+pub(crate) struct Node {
     /// `HumanName`, or `Patient.contact` for a backbone element, for diagnostics.
-    pub(super) name: Box<str>,
-    pub(super) elements: Vec<Element>,
+    pub(crate) name: Box<str>,
+    pub(crate) elements: Vec<Element>,
     /// Every JSON property name allowed here (choice variants and `_` companions included).
-    pub(super) props: HashMap<Box<str>, Prop>,
+    pub(crate) props: HashMap<Box<str>, Prop>,
     /// Indexes of the elements with min >= 1.
-    pub(super) required: Vec<u16>,
+    pub(crate) required: Vec<u16>,
 }
 
 /// What a JSON property name stands for in its node.
 #[derive(Clone, Copy, Debug)]
-pub(super) struct Prop {
-    pub(super) element: u16,
-    pub(super) variant: u16,
+pub(crate) struct Prop {
+    pub(crate) element: u16,
+    pub(crate) variant: u16,
     /// True for `_name`, the id/extension companion of a primitive.
-    pub(super) companion: bool,
+    pub(crate) companion: bool,
 }
 
 /// One element definition, e.g. `Observation.value[x]`.
-pub(super) struct Element {
+pub(crate) struct Element {
     /// The name without `[x]`, which is also its FHIRPath name.
-    pub(super) name: Box<str>,
-    pub(super) many: bool,
+    pub(crate) name: Box<str>,
+    pub(crate) many: bool,
     /// True for `name[x]`: at most one variant may be present.
-    pub(super) choice: bool,
-    pub(super) variants: Vec<Variant>,
+    pub(crate) choice: bool,
+    /// Marked `isSummary`: kept under `_summary=true`.
+    pub(crate) summary: bool,
+    pub(crate) variants: Vec<Variant>,
 }
 
 /// One JSON spelling of an element: `valueQuantity` for `value[x]`, or just `status`.
-pub(super) struct Variant {
-    pub(super) json: Box<str>,
+pub(crate) struct Variant {
+    pub(crate) json: Box<str>,
     /// `_json`, for primitives that may carry id and extensions.
-    pub(super) companion: Option<Box<str>>,
-    pub(super) ty: Ty,
-    pub(super) binding: Option<Binding>,
+    pub(crate) companion: Option<Box<str>>,
+    pub(crate) ty: Ty,
+    pub(crate) binding: Option<Binding>,
 }
 
 impl Variant {
-    pub(super) fn present_in(&self, obj: &Map<String, Value>) -> bool {
+    pub(crate) fn present_in(&self, obj: &Map<String, Value>) -> bool {
         obj.contains_key(&*self.json)
             || self.companion.as_deref().is_some_and(|name| obj.contains_key(name))
     }
@@ -98,7 +103,7 @@ impl Variant {
 
 /// The type of a value.
 #[derive(Clone, Copy, Debug)]
-pub(super) enum Ty {
+pub(crate) enum Ty {
     Primitive(u8),
     Complex(NodeId),
     /// Any resource, named by its own `resourceType`.
@@ -107,28 +112,28 @@ pub(super) enum Ty {
 
 /// A required binding that can be checked: which kind of coded value, against which value set.
 #[derive(Clone, Copy, Debug)]
-pub(super) struct Binding {
-    pub(super) target: BindTarget,
-    pub(super) value_set: u16,
+pub(crate) struct Binding {
+    pub(crate) target: BindTarget,
+    pub(crate) value_set: u16,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub(super) enum BindTarget {
+pub(crate) enum BindTarget {
     Code,
     Coding,
     CodeableConcept,
 }
 
 /// A primitive type and how its values are checked.
-pub(super) struct Primitive {
-    pub(super) name: Box<str>,
-    pub(super) json: JsonKind,
-    pub(super) format: Format,
+pub(crate) struct Primitive {
+    pub(crate) name: Box<str>,
+    pub(crate) json: JsonKind,
+    pub(crate) format: Format,
 }
 
 /// The JSON type a primitive is sent as.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub(super) enum JsonKind {
+pub(crate) enum JsonKind {
     Boolean,
     Integer,
     Decimal,
@@ -136,7 +141,7 @@ pub(super) enum JsonKind {
 }
 
 /// How the text of a primitive value is checked beyond its JSON type.
-pub(super) enum Format {
+pub(crate) enum Format {
     /// `string` and `markdown`: any non-blank text (see `primitive::text` for why no regex).
     Free,
     /// `xhtml`: only the opening `<div` is checked.
@@ -181,6 +186,8 @@ struct RawElement {
     #[serde(default)]
     attr: bool,
     b: Option<u16>,
+    #[serde(default, rename = "s")]
+    summary: bool,
 }
 
 fn load() -> Schema {
@@ -199,6 +206,7 @@ fn load() -> Schema {
         .collect();
     Schema {
         element_node: builder.root("Element"),
+        extension_node: builder.root("Extension"),
         nodes: builder.nodes,
         primitives,
         value_sets: raw.value_sets.into_iter().map(ValueSet::from).collect(),
@@ -327,7 +335,7 @@ impl<'r> Builder<'r> {
         };
         let variants =
             types.into_iter().map(|(code, ty)| self.variant(name, choice, code, ty, raw)).collect();
-        Element { name: name.into(), many: raw.max == "*", choice, variants }
+        Element { name: name.into(), many: raw.max == "*", choice, summary: raw.summary, variants }
     }
 
     fn ty(&self, code: &str) -> Ty {

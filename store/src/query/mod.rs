@@ -160,17 +160,14 @@ fn unsupported(diagnostics: String) -> Error {
 }
 
 /// The names of the parameters this search does not apply: unknown ones, and the result
-/// parameters not implemented yet.
+/// parameters not implemented yet. (`_summary` and `_elements` are applied by the api, which
+/// cuts each resource as it writes the Bundle.)
 fn ignored(query: &SearchQuery) -> Vec<String> {
     let mut names: Vec<String> = Vec::new();
-    // FIXME(#3): `_include`, `_revinclude`, `_elements` and `_summary=true|text|data` are not
-    // applied yet; they are reported as ignored rather than answered wrongly.
-    let unapplied = [
-        ("_include", !query.includes.is_empty()),
-        ("_revinclude", !query.revincludes.is_empty()),
-        ("_elements", !query.elements.is_empty()),
-        ("_summary", matches!(query.summary, Some(Summary::True | Summary::Text | Summary::Data))),
-    ];
+    // FIXME(#3): `_include` and `_revinclude` are not applied yet; they are reported as ignored
+    // rather than answered wrongly.
+    let unapplied =
+        [("_include", !query.includes.is_empty()), ("_revinclude", !query.revincludes.is_empty())];
     let unapplied = unapplied.iter().filter(|(_, given)| *given).map(|(name, _)| name.to_string());
     for name in query.unknown.iter().cloned().chain(unapplied) {
         if !names.contains(&name) {
