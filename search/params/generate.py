@@ -183,21 +183,28 @@ def split_union(expression):
 
 
 def leading_type(branch):
-    match = re.match(r"\(*\s*([A-Za-z]+)\.", branch)
+    """The type a branch starts from: `Observation` in `(Observation.value as Quantity)` and
+    in a bare `Observation`."""
+    match = re.match(r"\(*\s*([A-Za-z]+)\s*(\.|\)|$)", branch)
     return match.group(1) if match else None
 
 
 def expressions_per_base(param):
-    """Each base gets only its own branches of the union, plus the Resource-level ones."""
+    """Each base gets only its own branches of the union, plus the Resource-level ones and
+    those that start from no base, in the order the expression writes them (the order of a
+    union's result)."""
     expression = param.get("expression")
     if expression is None:
         return {base: None for base in param["base"]}
     branches = split_union(expression)
+    shared = ["Resource", "DomainResource"]
     out = {}
     for base in param["base"]:
-        own = [b for b in branches if leading_type(b) in (base, "Resource", "DomainResource")]
-        unowned = [b for b in branches if leading_type(b) not in param["base"] + ["Resource", "DomainResource"]]
-        kept = own + unowned
+        kept = [
+            b
+            for b in branches
+            if leading_type(b) in [base] + shared or leading_type(b) not in param["base"] + shared
+        ]
         out[base] = " | ".join(kept) if kept else None
     return out
 

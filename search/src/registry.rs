@@ -255,6 +255,12 @@ mod tests {
     }
 
     #[test]
+    fn union_branches_keep_the_order_the_definition_writes_them_in() {
+        let param = Registry::r4().get("Observation", "combo-code-value-quantity").expect("combo");
+        assert_eq!(param.expression.as_deref(), Some("Observation | Observation.component"));
+    }
+
+    #[test]
     fn resource_level_parameters_apply_to_every_type() {
         let registry = Registry::r4();
         let id = registry.get("Patient", "_id").expect("_id");
