@@ -48,6 +48,8 @@ pub struct SearchPage {
     pub next_cursor: Option<String>,
     /// Parameters the server ignored (reported under lenient handling).
     pub ignored: Vec<String>,
+    /// Resources `_include` and `_revinclude` add, none of them a match.
+    pub included: Vec<Version>,
 }
 
 impl Store {

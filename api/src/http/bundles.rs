@@ -18,16 +18,14 @@ pub(crate) fn searchset(
     request: &FhirRequest,
     subset: Option<&Subset>,
 ) -> Vec<u8> {
-    let mut entries: Vec<Value> = page
-        .matches
-        .iter()
-        .map(|v| {
-            let mut resource = resource_json(v);
-            cut(subset, resource.as_mut());
-            json!({"fullUrl": full_url(request, v), "resource": resource,
-                   "search": {"mode": "match"}})
-        })
-        .collect();
+    let entry = |v: &Version, mode: &str, subset: Option<&Subset>| {
+        let mut resource = resource_json(v);
+        cut(subset, resource.as_mut());
+        json!({"fullUrl": full_url(request, v), "resource": resource, "search": {"mode": mode}})
+    };
+    let mut entries: Vec<Value> = page.matches.iter().map(|v| entry(v, "match", subset)).collect();
+    let included_subset = subset.and_then(Subset::for_included);
+    entries.extend(page.included.iter().map(|v| entry(v, "include", included_subset)));
     entries.extend(ignored_outcome(&page.ignored));
     let mut bundle = frame("searchset", entries);
     if let Some(total) = page.total {

@@ -42,10 +42,11 @@ fn search_documentation() -> String {
         "Search takes `_count` (default {DEFAULT_SEARCH_COUNT}, at most {MAX_SEARCH_COUNT}), \
          `_offset`, `_sort` on one or more parameters (`-` for descending; resources without \
          the value come last), `_total=none|estimate|accurate`, `_summary=true|text|data|count|false` \
-         and `_elements` (also on read and vread; a cut resource is tagged SUBSETTED). Unknown \
-         parameters, `_include` and `_revinclude` are ignored and reported in an \
-         OperationOutcome entry, or refused with 400 under `Prefer: handling=strict`. Search \
-         across types is not supported."
+         and `_elements` (also on read and vread; a cut resource is tagged SUBSETTED), \
+         `_include` and `_revinclude` (`Type:parameter[:Target]`, `*`, `:iterate`; at most \
+         1000 included resources per page, each resource once). Unknown parameters are ignored \
+         and reported in an OperationOutcome entry, or refused with 400 under \
+         `Prefer: handling=strict`. Search across types is not supported."
     )
 }
 
@@ -74,8 +75,39 @@ fn resource_entry(resource_type: ResourceType) -> Value {
         "conditionalRead": "not-supported",
         "conditionalUpdate": true,
         "conditionalDelete": "single",
+        "searchInclude": search_includes(resource_type),
+        "searchRevInclude": search_rev_includes(resource_type),
         "searchParam": search_params(resource_type),
     })
+}
+
+/// `_include` values for a type: each of its reference parameters, and `*`.
+fn search_includes(resource_type: ResourceType) -> Vec<String> {
+    let registry = Registry::r4();
+    let mut includes: Vec<String> = registry
+        .for_type(resource_type.as_str())
+        .filter(|p| p.kind == ParamKind::Reference && p.expression.is_some())
+        .map(|p| format!("{resource_type}:{}", p.code))
+        .collect();
+    includes.dedup();
+    includes.push("*".into());
+    includes
+}
+
+/// `_revinclude` values for a type: every reference parameter that may point to it.
+fn search_rev_includes(resource_type: ResourceType) -> Vec<String> {
+    let registry = Registry::r4();
+    let mut includes = Vec::new();
+    for source in registry.resource_types() {
+        for param in registry.for_type(source) {
+            let points_here = param.targets.iter().any(|t| t == resource_type.as_str());
+            if param.kind == ParamKind::Reference && param.expression.is_some() && points_here {
+                includes.push(format!("{source}:{}", param.code));
+            }
+        }
+    }
+    includes.dedup();
+    includes
 }
 
 /// The type's searchable parameters, its own first; those without an index (`_text`,

@@ -11,6 +11,7 @@ mod examples;
 mod fhirclient;
 mod history;
 mod house_rules;
+mod include;
 mod official_bundles;
 mod search;
 mod summary;

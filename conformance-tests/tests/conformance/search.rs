@@ -8,21 +8,21 @@ use serde_json::{Value, json};
 const UCUM: &str = "http://unitsofmeasure.org";
 
 /// Stores `resource` under the id it carries.
-async fn put(app: &TestApp, resource: Value) {
+pub(crate) async fn put(app: &TestApp, resource: Value) {
     let path = format!("/{}/{}", resource["resourceType"].as_str().unwrap(), resource["id"]);
     let path = path.replace('"', "");
     let status = app.put(&path, &resource).await.status();
     assert!(status == 201 || status == 200, "{path}: {status}");
 }
 
-async fn put_all(app: &TestApp, resources: Vec<Value>) {
+pub(crate) async fn put_all(app: &TestApp, resources: Vec<Value>) {
     for resource in resources {
         put(app, resource).await;
     }
 }
 
 /// The searchset Bundle of `query` (`Patient?gender=male`).
-async fn search(app: &TestApp, query: &str) -> Value {
+pub(crate) async fn search(app: &TestApp, query: &str) -> Value {
     let response = app.get(&format!("/{query}")).await;
     assert_eq!(response.status(), 200, "{query}");
     let bundle = json(response).await;
@@ -31,7 +31,7 @@ async fn search(app: &TestApp, query: &str) -> Value {
 }
 
 /// The ids of the matches of a Bundle, in its order.
-fn match_ids(bundle: &Value) -> Vec<String> {
+pub(crate) fn match_ids(bundle: &Value) -> Vec<String> {
     let entries = bundle["entry"].as_array().into_iter().flatten();
     entries
         .filter(|e| e["search"]["mode"] == "match")
@@ -40,19 +40,19 @@ fn match_ids(bundle: &Value) -> Vec<String> {
 }
 
 /// The ids `query` finds, sorted.
-async fn found(app: &TestApp, query: &str) -> Vec<String> {
+pub(crate) async fn found(app: &TestApp, query: &str) -> Vec<String> {
     let mut ids = match_ids(&search(app, query).await);
     ids.sort();
     ids
 }
 
-fn patient(id: &str, extra: Value) -> Value {
+pub(crate) fn patient(id: &str, extra: Value) -> Value {
     let mut resource = json!({"resourceType": "Patient", "id": id});
     resource.as_object_mut().unwrap().extend(extra.as_object().unwrap().clone());
     resource
 }
 
-fn observation(id: &str, extra: Value) -> Value {
+pub(crate) fn observation(id: &str, extra: Value) -> Value {
     let mut resource =
         json!({"resourceType": "Observation", "id": id, "status": "final", "code": {"text": "x"}});
     resource.as_object_mut().unwrap().extend(extra.as_object().unwrap().clone());
@@ -581,8 +581,28 @@ async fn unknown_parameters_are_ignored_and_reported_under_lenient_handling() {
     let entries = bundle["entry"].as_array().unwrap();
     let report = entries.iter().find(|e| e["search"]["mode"] == "outcome").expect("an outcome");
     let diagnostics = report["resource"]["issue"][0]["diagnostics"].as_str().unwrap();
-    assert!(diagnostics.contains("shoe-size") && diagnostics.contains("_include"), "{diagnostics}");
+    assert!(
+        diagnostics.contains("shoe-size") && !diagnostics.contains("_include"),
+        "{diagnostics}"
+    );
     assert!(!diagnostics.contains("42"), "names only, never values: {diagnostics}");
+}
+
+#[tokio::test]
+async fn the_largest_search_allowed_runs_and_a_larger_one_is_refused_with_400() {
+    let app = spawn_app().await;
+    put(&app, patient("big", json!({"name": [{"family": "x199"}], "gender": "male"}))).await;
+    let names: Vec<String> = (0..search::query::MAX_VALUES).map(|i| format!("x{i}")).collect();
+    let one = format!("name={}", names.join(","));
+    let mut largest = vec!["gender=male".to_owned(); search::query::MAX_PARAMS - 1];
+    largest.push(one.clone());
+    assert_eq!(found(&app, &format!("Patient?{}", largest.join("&"))).await, ["big"]);
+
+    let too_many_values = format!("Patient?{one},x200");
+    let issue = outcome(app.get(&format!("/{too_many_values}")).await, 400).await;
+    assert!(issue["diagnostics"].as_str().unwrap().contains("at most"));
+    largest.push("active=true".into());
+    outcome(app.get(&format!("/Patient?{}", largest.join("&"))).await, 400).await;
 }
 
 #[tokio::test]

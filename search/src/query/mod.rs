@@ -91,7 +91,15 @@ pub enum QueryError {
     /// A chain or `_has` that does not lead anywhere.
     #[error("invalid chain in search parameter `{param}`: {reason}")]
     InvalidChain { param: String, reason: &'static str },
+    /// More parameters, or more alternatives in one, than a search may hold.
+    #[error("a search holds at most {MAX_PARAMS} parameters of at most {MAX_VALUES} values each")]
+    TooLarge,
 }
+
+/// The most parameters one search holds (result parameters included).
+pub const MAX_PARAMS: usize = 100;
+/// The most comma-separated alternatives one parameter holds.
+pub const MAX_VALUES: usize = 200;
 
 /// Parses a search on `resource_type` (`None` across all types), taking now as the
 /// reference for `ap` dates.
@@ -111,6 +119,10 @@ pub fn parse_at(
     let registry = Registry::r4();
     if let Some(t) = resource_type.filter(|t| !registry.is_resource_type(t)) {
         return Err(QueryError::UnknownResourceType(t.to_owned()));
+    }
+    if params.len() > MAX_PARAMS || params.iter().any(|(_, v)| v.matches(',').count() >= MAX_VALUES)
+    {
+        return Err(QueryError::TooLarge);
     }
     let mut query =
         SearchQuery { resource_type: resource_type.map(str::to_owned), ..SearchQuery::default() };
@@ -544,6 +556,16 @@ mod tests {
         assert!(parsed.revincludes[0].iterate);
         assert_eq!(parsed.elements, ["id", "status"]);
         assert!(parsed.clauses.is_empty());
+    }
+
+    #[test]
+    fn a_search_with_too_many_parameters_or_alternatives_is_an_error() {
+        let many_values = vec![("name".to_owned(), vec!["x"; MAX_VALUES + 1].join(","))];
+        assert!(matches!(parse(Some("Patient"), &many_values), Err(QueryError::TooLarge)));
+        let many_params = vec![("name".to_owned(), "x".to_owned()); MAX_PARAMS + 1];
+        assert!(matches!(parse(Some("Patient"), &many_params), Err(QueryError::TooLarge)));
+        let at_the_limit = vec![("name".to_owned(), vec!["x"; MAX_VALUES].join(",")); MAX_PARAMS];
+        assert!(parse(Some("Patient"), &at_the_limit).is_ok());
     }
 
     #[test]

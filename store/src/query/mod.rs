@@ -3,6 +3,7 @@
 //! and for the conditions of conditional interactions.
 
 mod clause;
+mod include;
 mod page;
 mod predicate;
 mod sql;
@@ -16,6 +17,7 @@ use search::query::{QueryError, SearchQuery, Summary, TotalMode};
 use crate::db::{Backend, query_all};
 use crate::engine::SearchPage;
 use clause::Compiler;
+use include::Keyed;
 use page::{Cursor, Start};
 use sql::Sql;
 
@@ -104,6 +106,7 @@ async fn run(
         next_offset: None,
         next_cursor: None,
         ignored: vec![],
+        included: vec![],
     };
     if only_total {
         page.total = Some(page::count(conn, backend, filter).await?);
@@ -131,7 +134,13 @@ async fn run(
         (true, true) => Some(rows.len() as u64),
         (true, false) => Some(page::count(conn, backend, filter).await?),
     };
-    page.matches = rows.into_iter().map(|(version, _)| version).collect();
+    let matches: Vec<Keyed> =
+        rows.into_iter().map(|(version, cursor)| Keyed { rid: cursor.rid(), version }).collect();
+    if !query.includes.is_empty() || !query.revincludes.is_empty() {
+        let (includes, revincludes) = (&query.includes, &query.revincludes);
+        page.included = include::included(conn, backend, &matches, includes, revincludes).await?;
+    }
+    page.matches = matches.into_iter().map(|m| m.version).collect();
     Ok(page)
 }
 
@@ -159,17 +168,11 @@ fn unsupported(diagnostics: String) -> Error {
     Error::new(ErrorKind::BadRequest, IssueType::NotSupported, diagnostics)
 }
 
-/// The names of the parameters this search does not apply: unknown ones, and the result
-/// parameters not implemented yet. (`_summary` and `_elements` are applied by the api, which
-/// cuts each resource as it writes the Bundle.)
+/// The names of the parameters this search does not apply: the unknown ones. (`_summary` and
+/// `_elements` are applied by the api, which cuts each resource as it writes the Bundle.)
 fn ignored(query: &SearchQuery) -> Vec<String> {
     let mut names: Vec<String> = Vec::new();
-    // FIXME(#3): `_include` and `_revinclude` are not applied yet; they are reported as ignored
-    // rather than answered wrongly.
-    let unapplied =
-        [("_include", !query.includes.is_empty()), ("_revinclude", !query.revincludes.is_empty())];
-    let unapplied = unapplied.iter().filter(|(_, given)| *given).map(|(name, _)| name.to_string());
-    for name in query.unknown.iter().cloned().chain(unapplied) {
+    for name in query.unknown.iter().cloned() {
         if !names.contains(&name) {
             names.push(name);
         }

@@ -85,6 +85,11 @@ pub(super) struct Cursor {
 }
 
 impl Cursor {
+    /// The key of the resource the cursor stands after.
+    pub(super) fn rid(&self) -> i64 {
+        self.rid
+    }
+
     /// The opaque text a `next` link carries (hex, so that it needs no escaping).
     pub(super) fn encode(&self) -> String {
         let mut parts: Vec<serde_json::Value> = self
