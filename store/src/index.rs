@@ -295,30 +295,44 @@ impl Staged {
     }
 }
 
+/// The longest text, in bytes, a column of a `lookup` index holds: PostgreSQL refuses index
+/// entries of more than about 2.7 KB. Longer values are indexed by their start, and searches
+/// compare that start (`capped`), so a value is found by its first 1,000 bytes.
+// FIXME(#3): two texts equal in their first 1,000 bytes match each other, and `:contains`
+// does not see past them.
+const MAX_INDEXED_TEXT: usize = 1000;
+
+/// `text` as a `lookup` index column holds it: cut to `MAX_INDEXED_TEXT` bytes at a character
+/// boundary.
+pub(crate) fn capped(text: &str) -> &str {
+    if text.len() <= MAX_INDEXED_TEXT {
+        return text;
+    }
+    let end = (0..=MAX_INDEXED_TEXT).rev().find(|&i| text.is_char_boundary(i)).unwrap_or(0);
+    &text[..end]
+}
+
 /// The table of a value and its columns' values, in the order of `Table::columns`.
 fn row_values(value: &IndexValue) -> Option<(Table, Vec<Value>)> {
     let text = |s: &Option<String>| s.clone().map_or(Value::Null, Value::String);
     let owned = |s: &String| Value::String(s.clone());
+    let key = |s: &Option<String>| s.as_deref().map_or(Value::Null, |s| capped(s).into());
+    let owned_key = |s: &String| Value::String(capped(s).to_owned());
     Some(match value {
         IndexValue::Token { system, code, text: display } => {
-            (Table::Token, vec![text(system), text(code), text(display)])
+            (Table::Token, vec![key(system), key(code), text(display)])
         }
         IndexValue::OfType { type_system, type_code, value } => {
-            (Table::OfType, vec![text(type_system), owned(type_code), owned(value)])
+            (Table::OfType, vec![text(type_system), owned(type_code), owned_key(value)])
         }
         IndexValue::String { normalized, exact } => {
-            (Table::String, vec![owned(normalized), owned(exact)])
+            (Table::String, vec![owned_key(normalized), owned(exact)])
         }
         IndexValue::Reference { target_type, target_id, url, identifier } => {
             let (id_system, id_value) =
                 identifier.clone().map_or((None, None), |(s, v)| (s, Some(v)));
-            let values = vec![
-                text(target_type),
-                text(target_id),
-                text(url),
-                text(&id_system),
-                text(&id_value),
-            ];
+            let values =
+                vec![key(target_type), key(target_id), text(url), key(&id_system), key(&id_value)];
             (Table::Reference, values)
         }
         IndexValue::Date { low, high } => (Table::Date, vec![(*low).into(), (*high).into()]),
@@ -326,7 +340,7 @@ fn row_values(value: &IndexValue) -> Option<(Table, Vec<Value>)> {
             (Table::Number, vec![real(*low), real(*high), owned(value)])
         }
         IndexValue::Quantity { .. } => (Table::Quantity, quantity_values(value)),
-        IndexValue::Uri { value } => (Table::Uri, vec![owned(value)]),
+        IndexValue::Uri { value } => (Table::Uri, vec![owned_key(value)]),
         IndexValue::Composite(parts) => (Table::Composite, composite_values(parts)?),
     })
 }
@@ -347,6 +361,11 @@ fn optional_text(value: Option<String>) -> Value {
     value.map_or(Value::Null, Value::String)
 }
 
+/// A text a search compares with `=`, as `capped` keeps it.
+fn optional_key(value: &Option<String>) -> Value {
+    value.as_deref().map_or(Value::Null, |v| capped(v).into())
+}
+
 fn quantity_values(value: &IndexValue) -> Vec<Value> {
     let IndexValue::Quantity { value, low, high, system, code, unit, canonical } = value else {
         return Vec::new();
@@ -357,9 +376,9 @@ fn quantity_values(value: &IndexValue) -> Vec<Value> {
         real(*low),
         real(*high),
         Value::String(value.clone()),
-        optional_text(system.clone()),
-        optional_text(code.clone()),
-        optional_text(unit.clone()),
+        optional_key(system),
+        optional_key(code),
+        optional_key(unit),
         optional_real(canonical_value),
         optional_real(canonical_value),
         optional_text(canonical_unit),
@@ -418,8 +437,8 @@ fn component(
     let (low, high) = range.unzip();
     let (canonical_value, canonical_unit) = canonical.unzip();
     vec![
-        optional_text(system),
-        optional_text(code),
+        optional_key(&system),
+        optional_key(&code),
         optional_text(text),
         optional_real(low),
         optional_real(high),

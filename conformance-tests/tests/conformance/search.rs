@@ -606,6 +606,27 @@ async fn the_largest_search_allowed_runs_and_a_larger_one_is_refused_with_400() 
 }
 
 #[tokio::test]
+async fn values_longer_than_an_index_entry_holds_are_stored_and_found() {
+    let app = spawn_app().await;
+    let long = |c: char| std::iter::repeat_n(c, 3000).collect::<String>();
+    let (family, value, url) = (long('é'), long('7'), format!("http://x/{}", long('u')));
+    put(
+        &app,
+        patient(
+            "long",
+            json!({"name": [{"family": family}], "identifier": [{"system": url, "value": value}],
+                   "managingOrganization": {"reference": format!("Organization/{}", long('o'))}}),
+        ),
+    )
+    .await;
+    put(&app, patient("short", json!({"name": [{"family": "e"}]}))).await;
+    assert_eq!(found(&app, &format!("Patient?identifier={url}|{value}")).await, ["long"]);
+    assert_eq!(found(&app, &format!("Patient?family:exact={family}")).await, ["long"]);
+    assert_eq!(found(&app, "Patient?family=eee").await, ["long"]);
+    assert_eq!(found(&app, &format!("Patient?family={}", long('e'))).await, ["long"]);
+}
+
+#[tokio::test]
 async fn unknown_parameters_are_refused_under_strict_handling() {
     let app = spawn_app().await;
     let strict = |query: &str| {

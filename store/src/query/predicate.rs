@@ -6,7 +6,7 @@ use sea_orm::Value;
 use search::query::{Predicate, Prefix, ReferenceMatch, StringMode, SystemMatch, UriMode};
 
 use super::sql::{Sql, always, contains_pattern, prefix_upper_bound};
-use crate::index::Table;
+use crate::index::{Table, capped};
 
 /// The table `predicate` is tested in and the condition on its row `alias`; `None` for the
 /// predicates that are not about one row (`:missing`, `_has`).
@@ -21,7 +21,7 @@ pub(super) fn row_condition(alias: &str, predicate: &Predicate) -> Option<(Table
         Predicate::TokenText { text } => (Table::Token, prefix(&col("text"), text)),
         Predicate::OfType { type_system, type_code, value } => {
             let mut sql = Sql::default();
-            sql.push(&col("value")).push(" = ").bind(value.as_str());
+            sql.push(&col("value")).push(" = ").bind(capped(value));
             sql.push(" AND ").push(&col("type_code")).push(" = ").bind(type_code.as_str());
             sql.push(" AND ").push(&col("type_system")).push(" = ").bind(type_system.as_str());
             (Table::OfType, sql)
@@ -53,7 +53,7 @@ fn string(alias: &str, value: &str, mode: StringMode) -> Sql {
         // Equal texts have equal normalized forms: the normalized column leads to the rows.
         StringMode::Exact => {
             let mut sql = Sql::new(&normalized);
-            sql.push(" = ").bind(search::normalize(value));
+            sql.push(" = ").bind(capped(&search::normalize(value)));
             sql.push(&format!(" AND {alias}.exact = ")).bind(value);
             sql
         }
@@ -62,6 +62,7 @@ fn string(alias: &str, value: &str, mode: StringMode) -> Sql {
 
 /// `column` starts with `start`, as an index range.
 fn prefix(column: &str, start: &str) -> Sql {
+    let start = capped(start);
     let mut sql = Sql::new(column);
     sql.push(" >= ").bind(start);
     if let Some(upper) = prefix_upper_bound(start) {
@@ -74,7 +75,7 @@ fn token(system_column: &str, code_column: &str, system: &SystemMatch, code: Opt
     let mut parts = Vec::with_capacity(2);
     if let Some(code) = code {
         let mut sql = Sql::new(code_column);
-        sql.push(" = ").bind(code);
+        sql.push(" = ").bind(capped(code));
         parts.push(sql);
     }
     parts.extend(system_condition(system_column, system));
@@ -87,7 +88,7 @@ fn system_condition(column: &str, system: &SystemMatch) -> Option<Sql> {
     match system {
         SystemMatch::Any => return None,
         SystemMatch::None => sql.push(" IS NULL"),
-        SystemMatch::Is(system) => sql.push(" = ").bind(system.as_str()),
+        SystemMatch::Is(system) => sql.push(" = ").bind(capped(system)),
     };
     Some(sql)
 }
@@ -110,7 +111,7 @@ fn reference(alias: &str, wanted: &ReferenceMatch) -> Sql {
     match wanted {
         ReferenceMatch::Local { target_type, id } => {
             let mut sql = Sql::new(&col("target_id"));
-            sql.push(" = ").bind(id.as_str());
+            sql.push(" = ").bind(capped(id));
             if let Some(target_type) = target_type {
                 sql.push(" AND ").push(&col("target_type")).push(" = ").bind(target_type.as_str());
             }
@@ -243,8 +244,8 @@ fn unit_condition(c: &QuantityColumns, system: &SystemMatch, code: Option<&str>)
         (_, None) => system_condition(&c.system, system).unwrap_or_else(|| always(true)),
         (SystemMatch::Any, Some(code)) => {
             let mut sql = Sql::new("(");
-            sql.push(&c.code).push(" = ").bind(code).push(" OR ");
-            sql.push(&c.unit).push(" = ").bind(code).push(")");
+            sql.push(&c.code).push(" = ").bind(capped(code)).push(" OR ");
+            sql.push(&c.unit).push(" = ").bind(capped(code)).push(")");
             sql
         }
         (system, Some(code)) => token(&c.system, &c.code, system, Some(code)),
@@ -255,7 +256,7 @@ fn uri(column: &str, value: &str, mode: UriMode) -> Sql {
     match mode {
         UriMode::Exact => {
             let mut sql = Sql::new(column);
-            sql.push(" = ").bind(value);
+            sql.push(" = ").bind(capped(value));
             sql
         }
         UriMode::Below => prefix(column, value),
