@@ -7,6 +7,7 @@ use domain::outcome::IssueType;
 use domain::{Error, ErrorKind, Resource, ResourceId, ResourceType, VersionId};
 use sea_orm::ConnectionTrait;
 
+use crate::blocking::cpu_bound;
 use crate::db::{Backend, WriteTx};
 use crate::history::HistoryPage;
 use crate::rows::{self, Head, StoredMethod, Version};
@@ -265,23 +266,26 @@ async fn save(
     method: StoredMethod,
     rid: Option<i64>,
 ) -> Result<Version, Error> {
-    domain::validate(&resource)?;
     let last_updated = Utc::now();
     resource.stamp(&id, version, last_updated);
+    let body = resource.to_bytes();
+    let entries = cpu_bound(body.len(), || {
+        domain::validate(&resource).map(|()| search::extract(resource.json()))
+    })?;
     let version = Version {
         resource_type: resource.resource_type(),
         id,
         version,
         last_updated,
         method,
-        body: Some(resource.to_bytes()),
+        body: Some(body),
     };
     let existed = rid.is_some();
     let rid = rows::write(tx, &version, rid).await?;
     if existed {
         tx.staged.remove(rid);
     }
-    tx.staged.add(&resource, rid);
+    tx.staged.add(resource.resource_type(), entries, rid);
     Ok(version)
 }
 

@@ -9,7 +9,7 @@
 
 use std::collections::HashSet;
 
-use domain::{Error, Resource};
+use domain::{Error, ResourceType};
 
 use crate::rows::Version;
 use sea_orm::ConnectionTrait;
@@ -232,11 +232,12 @@ impl Staged {
         self.removed.push(rid);
     }
 
-    /// Stages the index rows of a resource's new current version.
-    pub(crate) fn add(&mut self, resource: &Resource, rid: i64) {
-        let resource_type = resource.resource_type().as_str();
+    /// Stages the index rows of a resource's new current version: the `entries` that
+    /// `search::extract` found in it.
+    pub(crate) fn add(&mut self, resource_type: ResourceType, entries: Vec<IndexEntry>, rid: i64) {
+        let resource_type = resource_type.as_str();
         let mut n = 0;
-        for IndexEntry { param, value } in search::extract(resource.json()) {
+        for IndexEntry { param, value } in entries {
             if FROM_RESOURCES.contains(&param.as_str()) {
                 continue;
             }

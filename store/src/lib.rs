@@ -4,6 +4,7 @@
 //! This is the only crate that knows SQL. It knows nothing of HTTP: it takes
 //! `domain::interaction::Interaction`s and returns `Outcome`s; the API turns those into responses.
 
+mod blocking;
 mod db;
 mod engine;
 mod history;
@@ -13,6 +14,7 @@ mod query;
 mod rows;
 mod transaction;
 
+pub use blocking::{HEAVY_BYTES, cpu_bound};
 pub use db::{Backend, Store};
 pub use engine::{Outcome, SearchPage};
 pub use history::{DEFAULT_COUNT, MAX_COUNT};

@@ -44,7 +44,7 @@ fn json_resource(body: &FhirBody) -> Result<Resource, Error> {
             "this interaction takes application/fhir+json",
         ));
     }
-    Resource::parse(&body.bytes)
+    store::cpu_bound(body.bytes.len(), || Resource::parse(&body.bytes))
 }
 
 async fn run(state: &AppState, request: &FhirRequest, interaction: Interaction) -> Reply {
