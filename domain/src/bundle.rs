@@ -237,11 +237,20 @@ fn json_patch_of_binary(binary: &Value) -> Result<Patch> {
 fn read_target(target: Target) -> Result<Interaction> {
     Ok(match target {
         Target::System { params } => {
-            Interaction::Search { resource_type: None, params, strict: false }
+            Interaction::Search { resource_type: None, params, strict: false, compartment: None }
         }
-        Target::Type { resource_type, params } => {
-            Interaction::Search { resource_type: Some(resource_type), params, strict: false }
-        }
+        Target::Type { resource_type, params } => Interaction::Search {
+            resource_type: Some(resource_type),
+            params,
+            strict: false,
+            compartment: None,
+        },
+        Target::Compartment { compartment, resource_type, params } => Interaction::Search {
+            resource_type: Some(resource_type),
+            params,
+            strict: false,
+            compartment: Some(compartment),
+        },
         Target::Instance { resource_type, id } => Interaction::Read { resource_type, id },
         Target::Version { resource_type, id, version } => {
             Interaction::VRead { resource_type, id, version }

@@ -72,6 +72,8 @@ pub enum Interaction {
         resource_type: Option<ResourceType>,
         params: Params,
         strict: bool,
+        /// `Patient/1/Observation?...`: only resources in that compartment.
+        compartment: Option<Compartment>,
     },
     History {
         resource_type: Option<ResourceType>,
@@ -93,16 +95,52 @@ impl Interaction {
     }
 }
 
+/// A compartment: the resources that belong to one patient, encounter, practitioner...
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Compartment {
+    /// The compartment's type (`Patient`).
+    pub resource_type: ResourceType,
+    /// The resource whose compartment it is.
+    pub id: ResourceId,
+}
+
 /// What a relative request URL (`Patient/1/_history/2`, `Observation?code=x`) addresses.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Target {
-    System { params: Params },
-    SystemHistory { params: Params },
-    Type { resource_type: ResourceType, params: Params },
-    TypeHistory { resource_type: ResourceType, params: Params },
-    Instance { resource_type: ResourceType, id: ResourceId },
-    InstanceHistory { resource_type: ResourceType, id: ResourceId, params: Params },
-    Version { resource_type: ResourceType, id: ResourceId, version: VersionId },
+    System {
+        params: Params,
+    },
+    SystemHistory {
+        params: Params,
+    },
+    Type {
+        resource_type: ResourceType,
+        params: Params,
+    },
+    TypeHistory {
+        resource_type: ResourceType,
+        params: Params,
+    },
+    Instance {
+        resource_type: ResourceType,
+        id: ResourceId,
+    },
+    /// A search in a compartment: `Patient/1/Observation?code=x`.
+    Compartment {
+        compartment: Compartment,
+        resource_type: ResourceType,
+        params: Params,
+    },
+    InstanceHistory {
+        resource_type: ResourceType,
+        id: ResourceId,
+        params: Params,
+    },
+    Version {
+        resource_type: ResourceType,
+        id: ResourceId,
+        version: VersionId,
+    },
 }
 
 impl Target {
@@ -131,6 +169,11 @@ impl Target {
             [t, id, "_history"] => {
                 Target::InstanceHistory { resource_type: type_of(t)?, id: id_of(id)?, params }
             }
+            [t, id, searched] => Target::Compartment {
+                compartment: Compartment { resource_type: type_of(t)?, id: id_of(id)? },
+                resource_type: type_of(searched)?,
+                params,
+            },
             [t, id, "_history", v] => Target::Version {
                 resource_type: type_of(t)?,
                 id: id_of(id)?,

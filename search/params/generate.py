@@ -9,7 +9,9 @@ Run from the workspace root (Python 3.11, standard library only):
 
 --bundle is the SearchParameter Bundle of R4 (CC0). --package is the unpacked npm package
 hl7.fhir.r4.examples@4.0.1 (`npm pack hl7.fhir.r4.examples@4.0.1`), read for its
-StructureDefinition-*.json (the element model) and ValueSet-*.json (implicit code systems).
+StructureDefinition-*.json (the element model), ValueSet-*.json (implicit code systems) and
+CompartmentDefinition-*.json (which parameters put a resource in a patient's, encounter's...
+compartment).
 The output is deterministic: the same inputs give byte-identical output.
 """
 
@@ -240,10 +242,25 @@ def build_params(bundle, resources):
     return params
 
 
-def write(out, types, bindings, resources, params):
+def build_compartments(package):
+    """Per compartment type (Patient, Encounter...), the parameters of each resource type that
+    put a resource in it; types with none are left out."""
+    compartments = {}
+    for path in sorted(glob.glob(os.path.join(package, "CompartmentDefinition-*.json"))):
+        definition = load_json(path)
+        members = {r["code"]: r["param"] for r in definition.get("resource", []) if r.get("param")}
+        compartments[definition["code"]] = members
+    return compartments
+
+
+def write(out, types, bindings, resources, params, compartments):
     """One entry per line so that a regeneration reads well in a diff."""
     dumps = lambda v: json.dumps(v, ensure_ascii=False, separators=(",", ":"), sort_keys=True)
     lines = ["{", '"resources":' + dumps(resources) + ",", '"modifiers":' + dumps(MODIFIERS) + ","]
+    lines += ['"compartments":{']
+    lines += [f"{dumps(k)}:{dumps(v)}," for k, v in sorted(compartments.items())]
+    lines[-1] = lines[-1].rstrip(",")
+    lines += ["},"]
     lines += ['"bindings":{']
     lines += [f"{dumps(k)}:{dumps(v)}," for k, v in sorted(bindings.items())]
     lines[-1] = lines[-1].rstrip(",")
@@ -266,7 +283,8 @@ def main():
     args = parser.parse_args()
     types, bindings, resources = build_model(args.package)
     params = build_params(load_json(args.bundle), resources)
-    write(args.out, types, bindings, resources, params)
+    compartments = build_compartments(args.package)
+    write(args.out, types, bindings, resources, params, compartments)
     print(f"{len(params)} parameters, {len(types)} types, {len(bindings)} bindings -> {args.out}")
 
 

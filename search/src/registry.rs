@@ -86,6 +86,7 @@ impl SearchParam {
 #[derive(Deserialize)]
 struct RawFile {
     modifiers: HashMap<String, Vec<String>>,
+    compartments: HashMap<String, HashMap<String, Vec<String>>>,
     params: Vec<RawParam>,
 }
 
@@ -115,6 +116,8 @@ struct TypeParams {
 #[derive(Debug)]
 pub struct Registry {
     types: HashMap<String, TypeParams>,
+    /// Per compartment type, the parameters of each resource type that put a resource in it.
+    compartments: HashMap<String, HashMap<String, Vec<String>>>,
 }
 
 impl Registry {
@@ -144,7 +147,18 @@ impl Registry {
                 slot.params.push(entry);
             }
         }
-        Registry { types }
+        Registry { types, compartments: raw.compartments }
+    }
+
+    /// The parameters of `resource_type` whose reference to a `compartment_type` resource puts
+    /// a resource in that resource's compartment (R4's CompartmentDefinitions); `None` when
+    /// `resource_type` is never in such a compartment.
+    pub fn compartment_params(
+        &self,
+        compartment_type: &str,
+        resource_type: &str,
+    ) -> Option<&[String]> {
+        self.compartments.get(compartment_type)?.get(resource_type).map(Vec::as_slice)
     }
 
     /// The parameter `code` of `resource_type`, the Resource-level ones (`_id`,
@@ -228,6 +242,18 @@ fn targets(raw: &RawParam) -> Vec<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn compartments_name_the_parameters_that_put_a_resource_in_them() {
+        let registry = Registry::r4();
+        let observation = registry.compartment_params("Patient", "Observation").unwrap();
+        assert_eq!(observation, ["subject", "performer"]);
+        let report = registry.compartment_params("Patient", "DiagnosticReport").unwrap();
+        assert_eq!(report, ["subject"]);
+        assert!(registry.compartment_params("Encounter", "Observation").is_some());
+        assert_eq!(registry.compartment_params("Patient", "Organization"), None);
+        assert_eq!(registry.compartment_params("Observation", "Patient"), None);
+    }
 
     #[test]
     fn every_r4_expression_parses_within_the_supported_subset() {

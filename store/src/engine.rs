@@ -106,8 +106,9 @@ pub(crate) async fn read_interaction(
             }
             Ok(Outcome::Resource { version: found, created: false })
         }
-        Interaction::Search { resource_type, params, strict } => {
-            query::search(conn, backend, resource_type, &params, strict).await.map(Outcome::Search)
+        Interaction::Search { resource_type, params, strict, compartment } => {
+            let scope = query::Scope { resource_type, compartment: compartment.as_ref() };
+            query::search(conn, backend, scope, &params, strict).await.map(Outcome::Search)
         }
         Interaction::History { .. } => Err(Error::internal("history runs through Store::history")),
         _ => Err(Error::internal("a write reached the read path")),

@@ -28,6 +28,8 @@ pub(crate) fn statement(base: &str) -> Value {
             "mode": "server",
             "documentation": search_documentation(),
             "resource": resources,
+            "compartment": COMPARTMENTS
+                .map(|c| format!("http://hl7.org/fhir/CompartmentDefinition/{c}")),
             "interaction": [
                 {"code": "transaction"},
                 {"code": "batch"},
@@ -36,6 +38,9 @@ pub(crate) fn statement(base: &str) -> Value {
         }],
     })
 }
+
+/// The compartments searches run in (`Patient/[id]/[type]`), as R4 defines them.
+const COMPARTMENTS: [&str; 5] = ["patient", "encounter", "practitioner", "relatedperson", "device"];
 
 fn search_documentation() -> String {
     format!(
@@ -46,7 +51,9 @@ fn search_documentation() -> String {
          `_include` and `_revinclude` (`Type:parameter[:Target]`, `*`, `:iterate`; at most \
          1000 included resources per page, each resource once). Unknown parameters are ignored \
          and reported in an OperationOutcome entry, or refused with 400 under \
-         `Prefer: handling=strict`. Search across types is not supported."
+         `Prefer: handling=strict`. Searches also run by POST to `[type]/_search` with a \
+         form-encoded body, and within a compartment (`Patient/[id]/[type]`, as R4's \
+         CompartmentDefinitions say). Search across types is not supported."
     )
 }
 

@@ -16,19 +16,19 @@ use super::request::{FhirBody, FhirRequest};
 use super::respond::{self, parse_date};
 use super::{bundles, capability};
 
-type Reply = Result<Response, ApiError>;
+pub(super) type Reply = Result<Response, ApiError>;
 
-const SUMMARY_DOC: &str = "true (summary elements), text (narrative and mandatory elements), \
+pub(super) const SUMMARY_DOC: &str = "true (summary elements), text (narrative and mandatory elements), \
     data (all but the narrative), count (searches only: the total, no entries) or false; \
     a cut resource is tagged SUBSETTED";
-const ELEMENTS_DOC: &str = "comma-separated top-level elements to return (with id, meta and \
+pub(super) const ELEMENTS_DOC: &str = "comma-separated top-level elements to return (with id, meta and \
     the mandatory elements); not together with _summary=true|text|data";
 
-fn resource_type(name: &str) -> Result<ResourceType, Error> {
+pub(super) fn resource_type(name: &str) -> Result<ResourceType, Error> {
     ResourceType::parse(name).ok_or_else(|| Error::not_found("no such resource type"))
 }
 
-fn resource_id(raw: &str) -> Result<ResourceId, Error> {
+pub(super) fn resource_id(raw: &str) -> Result<ResourceId, Error> {
     ResourceId::parse(raw).ok_or_else(|| Error::bad_request("the id is not a valid FHIR id"))
 }
 
@@ -54,7 +54,7 @@ async fn run(state: &AppState, request: &FhirRequest, interaction: Interaction) 
 }
 
 /// Runs a vread or a search, whose resources are cut to what `_summary` and `_elements` ask.
-async fn run_read(
+pub(super) async fn run_read(
     state: &AppState,
     request: &FhirRequest,
     interaction: Interaction,
@@ -119,11 +119,8 @@ pub(crate) async fn search(
     Path(type_name): Path<String>,
     request: FhirRequest,
 ) -> Reply {
-    let resource_type = Some(resource_type(&type_name)?);
-    let subset = Subset::for_search(&request.params)?;
-    let params = request.params.clone();
-    let strict = request.strict;
-    run_read(&state, &request, Interaction::Search { resource_type, params, strict }, subset).await
+    let resource_type = resource_type(&type_name)?;
+    super::searches::run(&state, &request, resource_type, None).await
 }
 
 /// Creates a resource; `If-None-Exist` makes it conditional.

@@ -9,6 +9,7 @@ mod interactions;
 mod openapi;
 mod request;
 mod respond;
+mod searches;
 
 use std::sync::Arc;
 use std::time::Duration;

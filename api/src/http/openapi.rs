@@ -9,7 +9,7 @@ use utoipa_axum::routes;
 use utoipa_swagger_ui::SwaggerUi;
 
 use super::AppState;
-use super::{health, interactions as fhir};
+use super::{health, interactions as fhir, searches};
 
 #[derive(OpenApi)]
 #[openapi(
@@ -34,6 +34,9 @@ pub(crate) fn router() -> OpenApiRouter<AppState> {
             fhir::conditional_delete
         ))
         .routes(routes!(fhir::type_history))
+        .routes(routes!(searches::search_post))
+        .routes(routes!(searches::compartment_search))
+        .routes(routes!(searches::compartment_search_post))
         .routes(routes!(fhir::read, fhir::update, fhir::patch, fhir::delete))
         .routes(routes!(fhir::instance_history))
         .routes(routes!(fhir::vread))

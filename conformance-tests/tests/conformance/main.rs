@@ -14,6 +14,7 @@ mod house_rules;
 mod include;
 mod official_bundles;
 mod search;
+mod search_routes;
 mod summary;
 mod synthea;
 mod transactions;

@@ -2,6 +2,8 @@
 //! through `search_reference` to any depth, `_has` the other way round, and `_id` and
 //! `_lastUpdated` on the row itself. Values of a clause are alternatives (OR), clauses all hold.
 
+use domain::ResourceType;
+use domain::interaction::Compartment;
 use search::query::{ChainLink, Clause, HasClause, Predicate, SystemMatch};
 
 use super::predicate::{range, row_condition};
@@ -238,6 +240,27 @@ fn no_row(alias: &str, row: &str, table: Table, param: &str, condition: Option<S
         sql.push(" AND (").append(&condition).push(")");
     }
     sql.push(")");
+    sql
+}
+
+/// The `resource_type` resources (row `alias`) in `compartment`: those whose reference
+/// parameters named by R4's CompartmentDefinition point to the compartment's resource. A type
+/// that is never in such a compartment has none there.
+pub(super) fn in_compartment(
+    resource_type: ResourceType,
+    alias: &str,
+    compartment: &Compartment,
+) -> Sql {
+    let registry = search::Registry::r4();
+    let owner = compartment.resource_type.as_str();
+    let Some(params) = registry.compartment_params(owner, resource_type.as_str()) else {
+        return always(false);
+    };
+    let mut sql = Sql::new(&format!("{alias}.rid IN (SELECT x.rid FROM search_reference x "));
+    sql.push("WHERE x.resource_type = ").bind(resource_type.as_str());
+    sql.push(" AND x.param IN ").bind_list(params.iter().map(String::as_str));
+    sql.push(" AND x.target_type = ").bind(owner);
+    sql.push(" AND x.target_id = ").bind(compartment.id.as_str()).push(")");
     sql
 }
 

@@ -8,7 +8,7 @@ mod page;
 mod predicate;
 mod sql;
 
-use domain::interaction::Params;
+use domain::interaction::{Compartment, Params};
 use domain::outcome::IssueType;
 use domain::{Error, ErrorKind, ResourceId, ResourceType};
 use sea_orm::ConnectionTrait;
@@ -61,19 +61,26 @@ pub(crate) async fn matching_ids(
         .collect()
 }
 
+/// What a search looks through: a type, or the resources of a type in one compartment.
+pub(crate) struct Scope<'a> {
+    pub(crate) resource_type: Option<ResourceType>,
+    pub(crate) compartment: Option<&'a Compartment>,
+}
+
 /// A page of search results. Under `strict` handling, a parameter the server would ignore is
 /// an error instead.
-#[tracing::instrument(skip_all, fields(resource_type = resource_type.map(|t| t.as_str())))]
+#[tracing::instrument(skip_all, fields(resource_type = scope.resource_type.map(|t| t.as_str())))]
 pub(crate) async fn search(
     conn: &impl ConnectionTrait,
     backend: Backend,
-    resource_type: Option<ResourceType>,
+    scope: Scope<'_>,
     params: &Params,
     strict: bool,
 ) -> Result<SearchPage, Error> {
     // FIXME(#3): a search across types (`GET /fhir?_type=...`) needs the clauses compiled per
     // type and one order across them; it is refused until then.
-    let resource_type = resource_type
+    let resource_type = scope
+        .resource_type
         .ok_or_else(|| Error::not_supported("search across resource types is not supported"))?;
     let (params, cursor) = take_cursor(params);
     let query = parse(resource_type, &params)?;
@@ -82,7 +89,10 @@ pub(crate) async fn search(
         let names = ignored.join(", ");
         return Err(unsupported(format!("unknown or unsupported search parameters: {names}")));
     }
-    let filter = Compiler::default().filter(resource_type.as_str(), "r", &query.clauses);
+    let mut filter = Compiler::default().filter(resource_type.as_str(), "r", &query.clauses);
+    if let Some(compartment) = scope.compartment {
+        filter.push(" AND ").append(&clause::in_compartment(resource_type, "r", compartment));
+    }
     let mut page = run(conn, backend, resource_type, &query, &filter, cursor.as_deref()).await?;
     page.ignored = ignored;
     Ok(page)
