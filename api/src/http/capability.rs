@@ -34,6 +34,7 @@ pub(crate) fn statement(base: &str) -> Value {
                 {"code": "transaction"},
                 {"code": "batch"},
                 {"code": "history-system"},
+                {"code": "search-system"},
             ],
         }],
     })
@@ -53,7 +54,8 @@ fn search_documentation() -> String {
          and reported in an OperationOutcome entry, or refused with 400 under \
          `Prefer: handling=strict`. Searches also run by POST to `[type]/_search` with a \
          form-encoded body, and within a compartment (`Patient/[id]/[type]`, as R4's \
-         CompartmentDefinitions say). Search across types is not supported."
+         CompartmentDefinitions say), and across types (`GET [base]?_type=...`, on the \
+         parameters the types share; without `_type`, every type)."
     )
 }
 

@@ -120,7 +120,7 @@ pub(crate) async fn search(
     request: FhirRequest,
 ) -> Reply {
     let resource_type = resource_type(&type_name)?;
-    super::searches::run(&state, &request, resource_type, None).await
+    super::searches::run(&state, &request, Some(resource_type), None).await
 }
 
 /// Creates a resource; `If-None-Exist` makes it conditional.

@@ -25,7 +25,8 @@ struct ApiDoc;
 pub(crate) fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::with_openapi(ApiDoc::openapi())
         .routes(routes!(fhir::metadata))
-        .routes(routes!(fhir::system_bundle))
+        .routes(routes!(fhir::system_bundle, searches::system_search))
+        .routes(routes!(searches::system_search_post))
         .routes(routes!(fhir::system_history))
         .routes(routes!(
             fhir::search,

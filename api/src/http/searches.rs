@@ -1,5 +1,6 @@
-//! Search by POST (`_search` with a form body) and in a compartment
-//! (`/Patient/{id}/Observation`), besides the plain `GET /{type}` of `interactions`.
+//! Search by POST (`_search` with a form body), across types (`GET /fhir?_type=...`) and in a
+//! compartment (`/Patient/{id}/Observation`), besides the plain `GET /{type}` of
+//! `interactions`.
 
 use axum::body::Bytes;
 use axum::extract::{Path, State};
@@ -12,17 +13,18 @@ use super::AppState;
 use super::interactions::{ELEMENTS_DOC, Reply, SUMMARY_DOC, resource_id, resource_type, run_read};
 use super::request::FhirRequest;
 
-/// Runs a search of `resource_type` (in `compartment`, when given) with the request's
-/// parameters; its resources are cut to what `_summary` and `_elements` ask.
+/// Runs a search of `resource_type` (every type, or those `_type` lists, when `None`; in
+/// `compartment`, when given) with the request's parameters; its resources are cut to what
+/// `_summary` and `_elements` ask.
 pub(super) async fn run(
     state: &AppState,
     request: &FhirRequest,
-    resource_type: ResourceType,
+    resource_type: Option<ResourceType>,
     compartment: Option<Compartment>,
 ) -> Reply {
     let subset = Subset::for_search(&request.params)?;
     let interaction = Interaction::Search {
-        resource_type: Some(resource_type),
+        resource_type,
         params: request.params.clone(),
         strict: request.strict,
         compartment,
@@ -45,7 +47,33 @@ pub(crate) async fn search_post(
 ) -> Reply {
     let resource_type = resource_type(&type_name)?;
     take_form(&mut request, &body)?;
-    run(&state, &request, resource_type, None).await
+    run(&state, &request, Some(resource_type), None).await
+}
+
+/// Searches across resource types: every type, or those `_type` lists, on the parameters they
+/// share (`_id`, `_lastUpdated`, `_tag`...; with `_type`, any parameter all listed types have).
+#[utoipa::path(get, path = "/fhir", tag = "system",
+    params(("_type" = Option<String>, Query, description = "comma-separated resource types"),
+        ("_summary" = Option<String>, Query, description = SUMMARY_DOC),
+        ("_elements" = Option<String>, Query, description = ELEMENTS_DOC)),
+    responses((status = 200, description = "searchset Bundle")))]
+pub(crate) async fn system_search(State(state): State<AppState>, request: FhirRequest) -> Reply {
+    run(&state, &request, None, None).await
+}
+
+/// Searches across resource types with parameters in a form body (and the URL).
+#[utoipa::path(post, path = "/fhir/_search", tag = "system",
+    request_body(content = String, content_type = "application/x-www-form-urlencoded",
+        description = "search parameters, as in the query string of a GET search"),
+    responses((status = 200, description = "searchset Bundle; its links use the GET form"),
+        (status = 415, description = "the body is not form-encoded")))]
+pub(crate) async fn system_search_post(
+    State(state): State<AppState>,
+    mut request: FhirRequest,
+    body: Bytes,
+) -> Reply {
+    take_form(&mut request, &body)?;
+    run(&state, &request, None, None).await
 }
 
 /// Searches the resources of one type in a compartment: `Patient/{id}/DiagnosticReport` finds
@@ -64,7 +92,7 @@ pub(crate) async fn compartment_search(
     request: FhirRequest,
 ) -> Reply {
     let compartment = Compartment { resource_type: resource_type(&owner)?, id: resource_id(&id)? };
-    run(&state, &request, resource_type(&type_name)?, Some(compartment)).await
+    run(&state, &request, Some(resource_type(&type_name)?), Some(compartment)).await
 }
 
 /// Searches a compartment with parameters in a form body (and the URL).
@@ -84,7 +112,7 @@ pub(crate) async fn compartment_search_post(
 ) -> Reply {
     let compartment = Compartment { resource_type: resource_type(&owner)?, id: resource_id(&id)? };
     take_form(&mut request, &body)?;
-    run(&state, &request, resource_type(&type_name)?, Some(compartment)).await
+    run(&state, &request, Some(resource_type(&type_name)?), Some(compartment)).await
 }
 
 /// Adds a form body's parameters to those of the URL, and points the request (whose path the

@@ -98,3 +98,42 @@ async fn a_type_outside_the_compartment_has_nothing_in_it() {
     assert_eq!(bundle["total"], 0);
     assert_eq!(app.get("/Nothing/a/Observation").await.status(), 404);
 }
+
+/// `type/id` of the matches, in the Bundle's order.
+fn typed_matches(bundle: &Value) -> Vec<String> {
+    let entries = bundle["entry"].as_array().into_iter().flatten();
+    entries
+        .filter(|e| e["search"]["mode"] == "match")
+        .map(|e| format!("{}/{}", e["resource"]["resourceType"], e["resource"]["id"]))
+        .map(|s| s.replace('"', ""))
+        .collect()
+}
+
+#[tokio::test]
+async fn a_search_across_types_finds_resources_of_each_type() {
+    let app = spawn_app().await;
+    two_patients_and_their_observations(&app).await;
+    let tag = json!({"meta": {"tag": [{"system": "urn:t", "code": "review"}]}});
+    put_all(&app, vec![patient("t", tag.clone()), observation("t", tag)]).await;
+
+    let by_id = search_system(&app, "?_id=a,a1,ra").await;
+    assert_eq!(typed_matches(&by_id), ["Patient/a", "Observation/a1", "DiagnosticReport/ra"]);
+    let tagged = search_system(&app, "?_tag=urn:t|review").await;
+    assert_eq!(typed_matches(&tagged), ["Patient/t", "Observation/t"]);
+    let typed = search_system(&app, "?_type=Observation,DiagnosticReport&_id=a,a1,ra").await;
+    assert_eq!(typed_matches(&typed), ["Observation/a1", "DiagnosticReport/ra"]);
+    // A parameter every listed type has applies to each of them.
+    let coded = search_system(&app, "?_type=Observation,DiagnosticReport&subject=Patient/a").await;
+    assert_eq!(typed_matches(&coded), ["Observation/a1", "Observation/a2", "DiagnosticReport/ra"]);
+    let sorted = search_system(&app, "?_id=a,a1,ra&_sort=-_lastUpdated").await;
+    assert_eq!(typed_matches(&sorted), ["DiagnosticReport/ra", "Observation/a1", "Patient/a"]);
+
+    let posted = json(post_form(&app, "/_search", "_id=a,ra").await).await;
+    assert_eq!(typed_matches(&posted), ["Patient/a", "DiagnosticReport/ra"]);
+}
+
+async fn search_system(app: &TestApp, query: &str) -> Value {
+    let response = app.get(query).await;
+    assert_eq!(response.status(), 200, "{query}");
+    json(response).await
+}

@@ -33,9 +33,14 @@ impl Compiler {
     }
 
     /// Current resources of `resource_type`, as the row `alias`, that satisfy every clause.
+    /// `Resource` stands for every type, as in the search crate: the clauses are then on the
+    /// parameters all types share.
     pub(super) fn filter(&mut self, resource_type: &str, alias: &str, clauses: &[Clause]) -> Sql {
-        let mut sql = Sql::new(&format!("{alias}.resource_type = "));
-        sql.bind(resource_type).push(&format!(" AND {alias}.deleted = ")).bind(false);
+        let mut sql = Sql::new(&format!("{alias}.deleted = "));
+        sql.bind(false);
+        if resource_type != ANY_TYPE {
+            sql.push(&format!(" AND {alias}.resource_type = ")).bind(resource_type);
+        }
         for clause in clauses {
             sql.push(" AND ");
             match self.clause(resource_type, alias, &clause.chain, clause) {
@@ -215,8 +220,12 @@ impl Present {
 /// The resource keys of the rows of `param` in `table` that meet any of `conditions`.
 fn rows_ids(row: &str, table: Table, scope: Scope<'_>, conditions: Vec<Option<Sql>>) -> Sql {
     let mut sql = Sql::new(&format!("SELECT {row}.rid FROM {} {row} WHERE ", table.name()));
-    sql.push(&format!("{row}.resource_type = ")).bind(scope.resource_type);
-    sql.push(&format!(" AND {row}.param = ")).bind(scope.param);
+    sql.push(&format!("{row}.param = ")).bind(scope.param);
+    if scope.resource_type != ANY_TYPE {
+        // FIXME(#3): across every type the lookup index, which starts with the type, does not
+        // apply and the table is scanned; a search with `_type` is compiled per type instead.
+        sql.push(&format!(" AND {row}.resource_type = ")).bind(scope.resource_type);
+    }
     if conditions.iter().all(Option::is_some) {
         let conditions: Vec<Sql> = conditions.into_iter().flatten().collect();
         sql.push(" AND ").join(&conditions, " OR ");
@@ -263,6 +272,9 @@ pub(super) fn in_compartment(
     sql.push(" AND x.target_id = ").bind(compartment.id.as_str()).push(")");
     sql
 }
+
+/// The type name that stands for every type (`GET /fhir?_tag=...`).
+pub(super) const ANY_TYPE: &str = "Resource";
 
 /// `column` of the current `resource_type` resources (row `alias`) that meet `condition`.
 fn current(alias: &str, column: &str, resource_type: &str, condition: Option<Sql>) -> Sql {

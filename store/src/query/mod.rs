@@ -77,32 +77,47 @@ pub(crate) async fn search(
     params: &Params,
     strict: bool,
 ) -> Result<SearchPage, Error> {
-    // FIXME(#3): a search across types (`GET /fhir?_type=...`) needs the clauses compiled per
-    // type and one order across them; it is refused until then.
-    let resource_type = scope
-        .resource_type
-        .ok_or_else(|| Error::not_supported("search across resource types is not supported"))?;
     let (params, cursor) = take_cursor(params);
-    let query = parse(resource_type, &params)?;
+    let query = search::query::parse(scope.resource_type.map(ResourceType::as_str), &params)
+        .map_err(invalid_query)?;
     let ignored = ignored(&query);
     if strict && !ignored.is_empty() {
         let names = ignored.join(", ");
         return Err(unsupported(format!("unknown or unsupported search parameters: {names}")));
     }
-    let mut filter = Compiler::default().filter(resource_type.as_str(), "r", &query.clauses);
-    if let Some(compartment) = scope.compartment {
+    let types = searched_types(scope.resource_type, &query);
+    let mut filter = filter_over(&types, &query);
+    if let (Some(compartment), Some(resource_type)) = (scope.compartment, scope.resource_type) {
         filter.push(" AND ").append(&clause::in_compartment(resource_type, "r", compartment));
     }
-    let mut page = run(conn, backend, resource_type, &query, &filter, cursor.as_deref()).await?;
+    let mut page = run(conn, backend, types[0], &query, &filter, cursor.as_deref()).await?;
     page.ignored = ignored;
     Ok(page)
+}
+
+/// The types a search looks through: its own, those `_type` lists, or every type (`Resource`).
+fn searched_types<'q>(resource_type: Option<ResourceType>, query: &'q SearchQuery) -> Vec<&'q str> {
+    match resource_type {
+        Some(resource_type) => vec![resource_type.as_str()],
+        None if query.types.is_empty() => vec![clause::ANY_TYPE],
+        None => query.types.iter().map(String::as_str).collect(),
+    }
+}
+
+/// The clauses compiled for each type, any of which a resource satisfies.
+fn filter_over(types: &[&str], query: &SearchQuery) -> Sql {
+    let mut compiler = Compiler::default();
+    let filters: Vec<Sql> = types.iter().map(|t| compiler.filter(t, "r", &query.clauses)).collect();
+    let mut sql = Sql::default();
+    sql.join(&filters, " OR ");
+    sql
 }
 
 /// The matches of `filter` for the page `query` and `cursor` ask for, and the total.
 async fn run(
     conn: &impl ConnectionTrait,
     backend: Backend,
-    resource_type: ResourceType,
+    resource_type: &str,
     query: &SearchQuery,
     filter: &Sql,
     cursor: Option<&str>,
@@ -123,7 +138,7 @@ async fn run(
         return Ok(page);
     }
 
-    let sort = page::sort_columns(resource_type.as_str(), &query.sort);
+    let sort = page::sort_columns(resource_type, &query.sort);
     // SQL offsets are signed 64-bit: anything larger is past every result anyway.
     let offset = (query.offset.unwrap_or(0) as u64).min(i64::MAX as u64 / 2);
     let start = match cursor {
