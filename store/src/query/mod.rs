@@ -96,7 +96,7 @@ pub(crate) async fn search(
 }
 
 /// The types a search looks through: its own, those `_type` lists, or every type (`Resource`).
-fn searched_types<'q>(resource_type: Option<ResourceType>, query: &'q SearchQuery) -> Vec<&'q str> {
+fn searched_types(resource_type: Option<ResourceType>, query: &SearchQuery) -> Vec<&str> {
     match resource_type {
         Some(resource_type) => vec![resource_type.as_str()],
         None if query.types.is_empty() => vec![clause::ANY_TYPE],
