@@ -11,6 +11,7 @@ mod history;
 mod index;
 mod patch;
 mod query;
+mod reindex;
 mod rows;
 mod transaction;
 
