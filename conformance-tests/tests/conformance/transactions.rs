@@ -57,7 +57,7 @@ async fn a_json_patch_carried_in_a_binary_entry_patches_the_resource() {
     let bundle = json!({"resourceType": "Bundle", "type": "transaction", "entry": [
         entry("PATCH", &format!("Patient/{id}"), Some(wrong), None)]});
     let issue = outcome(app.post("", &bundle).await, 400).await;
-    assert_eq!(issue["expression"][0], "Bundle.entry[0]");
+    assert_eq!(issue["expression"], json!(["Bundle.entry[0].resource.contentType"]));
 }
 
 #[tokio::test]
@@ -88,7 +88,7 @@ async fn a_transaction_whose_last_entry_fails_stores_nothing() {
         entry("PUT", "Patient/t3", Some(json!({"resourceType": "Patient", "id": "other"})), None),
     ]});
     let issue = outcome(app.post("", &bundle).await, 400).await;
-    assert_eq!(issue["expression"][0], "Bundle.entry[2]");
+    assert_eq!(issue["expression"], json!(["Bundle.entry[2].resource.id"]));
     assert_eq!(app.get("/Patient/t1").await.status(), 404);
     assert_eq!(app.get("/Patient/t2").await.status(), 404);
 }

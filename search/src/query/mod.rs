@@ -91,6 +91,10 @@ pub enum QueryError {
     /// A chain or `_has` that does not lead anywhere.
     #[error("invalid chain in search parameter `{param}`: {reason}")]
     InvalidChain { param: String, reason: &'static str },
+    /// A name or value holding a control character (below U+0020 but tab, CR and LF), which
+    /// no FHIR string holds; the name is shown with such characters as `?`.
+    #[error("search parameter `{param}` holds a control character")]
+    ControlCharacter { param: String },
 }
 
 /// Parses a search on `resource_type` (`None` across all types), taking now as the
@@ -112,6 +116,7 @@ pub fn parse_at(
     if let Some(t) = resource_type.filter(|t| !registry.is_resource_type(t)) {
         return Err(QueryError::UnknownResourceType(t.to_owned()));
     }
+    params.iter().try_for_each(|(name, value)| refuse_controls(name, value))?;
     let mut query =
         SearchQuery { resource_type: resource_type.map(str::to_owned), ..SearchQuery::default() };
     result::read_types(&mut query, params)?;
@@ -126,6 +131,15 @@ pub fn parse_at(
         }
     }
     Ok(query)
+}
+
+fn refuse_controls(name: &str, value: &str) -> Result<(), QueryError> {
+    let is_control = |c: char| c < ' ' && !matches!(c, '\t' | '\r' | '\n');
+    if !name.chars().chain(value.chars()).any(is_control) {
+        return Ok(());
+    }
+    let param = name.chars().map(|c| if is_control(c) { '?' } else { c }).collect();
+    Err(QueryError::ControlCharacter { param })
 }
 
 /// The types a parameter name is looked up on: the searched type, the `_type` list, or
@@ -386,6 +400,15 @@ mod tests {
         let message = err.to_string();
         assert!(message.contains("birthdate"), "{message}");
         assert!(!message.contains("1974-13-45"), "{message}");
+    }
+
+    #[test]
+    fn control_characters_in_a_name_or_value_are_an_error_that_quotes_neither() {
+        let err = query("Patient", &[("name", "a\u{0}b")]).expect_err("invalid");
+        assert_eq!(err, QueryError::ControlCharacter { param: "name".into() });
+        let err = query("Patient", &[("na\u{1}me", "x")]).expect_err("invalid");
+        assert_eq!(err, QueryError::ControlCharacter { param: "na?me".into() });
+        assert!(query("Patient", &[("name", "a\tb")]).is_ok());
     }
 
     #[test]
