@@ -193,7 +193,7 @@ impl Entry {
                 Ok(Interaction::Patch { resource_type, id, patch: self.patch()?, if_match })
             }
             (Method::Delete, Target::Instance { resource_type, id }) => {
-                Ok(Interaction::Delete { resource_type, id })
+                Ok(Interaction::Delete { resource_type, id, if_match })
             }
             (Method::Delete, Target::Type { resource_type, params }) if !params.is_empty() => {
                 Ok(Interaction::ConditionalDelete { resource_type, conditions: params })

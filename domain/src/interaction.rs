@@ -80,6 +80,7 @@ pub enum Interaction {
     Delete {
         resource_type: ResourceType,
         id: ResourceId,
+        if_match: Option<VersionId>,
     },
     ConditionalDelete {
         resource_type: ResourceType,

@@ -5,6 +5,7 @@ mod capability;
 mod errors;
 mod format;
 mod health;
+mod history;
 mod interactions;
 mod openapi;
 mod request;

@@ -5,6 +5,7 @@ use axum::body::Bytes;
 use axum::extract::{FromRequest, FromRequestParts, Request};
 use axum::http::request::Parts;
 use axum::http::{HeaderMap, header};
+use chrono::{DateTime, Utc};
 use domain::interaction::{Params, parse_query};
 use domain::outcome::IssueType;
 use domain::{Error, ErrorKind, VersionId};
@@ -12,6 +13,7 @@ use domain::{Error, ErrorKind, VersionId};
 use super::AppState;
 use super::errors::ApiError;
 use super::format::{BodyKind, Format, body_kind};
+use super::respond::parse_date;
 
 /// What a client prefers back from a write (`Prefer: return=...`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -39,6 +41,25 @@ pub(crate) struct FhirRequest {
 impl FhirRequest {
     pub(crate) fn header(&self, name: &str) -> Option<&str> {
         self.headers.get(name).and_then(|v| v.to_str().ok())
+    }
+
+    /// Whether the client's copy is current, by `If-None-Match` (`*`, or a list of ETags one of
+    /// which names `version`) or else by `If-Modified-Since`: a read then answers 304.
+    pub(crate) fn not_modified(&self, version: VersionId, at: DateTime<Utc>) -> bool {
+        if let Some(tags) = self.header("if-none-match") {
+            return etags_match(tags, version);
+        }
+        let since = self.header("if-modified-since").and_then(parse_date);
+        since.is_some_and(|since| at.timestamp() <= since.timestamp())
+    }
+
+    /// Whether `If-None-Match` names the version `current` of the resource a write would
+    /// replace (`*` names any): the write must then fail with 412.
+    pub(crate) fn none_match_fails(&self, current: Option<VersionId>) -> bool {
+        let (Some(tags), Some(current)) = (self.header("if-none-match"), current) else {
+            return false;
+        };
+        etags_match(tags, current)
     }
 
     /// `If-Match`, read as a version ETag.
@@ -73,6 +94,11 @@ impl FromRequestParts<AppState> for FhirRequest {
             headers: parts.headers.clone(),
         })
     }
+}
+
+/// Whether an `If-None-Match` value (`*`, or ETags separated by commas) names `version`.
+fn etags_match(tags: &str, version: VersionId) -> bool {
+    tags.trim() == "*" || tags.split(',').any(|tag| VersionId::parse_etag(tag) == Some(version))
 }
 
 fn base_from_host(headers: &HeaderMap) -> String {
@@ -137,6 +163,16 @@ mod tests {
             prefer_return("handling=strict, return=OperationOutcome"),
             Return::OperationOutcome
         );
+    }
+
+    #[test]
+    fn if_none_match_reads_a_star_or_a_list_of_etags() {
+        let two = VersionId(2);
+        assert!(etags_match("*", two));
+        assert!(etags_match(r#"W/"1", W/"2""#, two));
+        assert!(etags_match(r#""2""#, two));
+        assert!(!etags_match(r#"W/"1", W/"3""#, two));
+        assert!(!etags_match("", two));
     }
 
     #[test]

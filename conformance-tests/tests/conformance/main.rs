@@ -6,11 +6,13 @@
 #![allow(clippy::unwrap_used)]
 
 mod bad_input;
+mod conditional;
 mod crud;
 mod examples;
 mod fhirclient;
 mod history;
 mod house_rules;
+mod numbers;
 mod official_bundles;
 mod search;
 mod summary;
