@@ -4,7 +4,7 @@
 use axum::body::Bytes;
 use axum::extract::{FromRequest, FromRequestParts, Request};
 use axum::http::request::Parts;
-use axum::http::{HeaderMap, header};
+use axum::http::{HeaderMap, StatusCode, header};
 use chrono::{DateTime, Utc};
 use domain::interaction::{Params, parse_query};
 use domain::outcome::IssueType;
@@ -125,7 +125,8 @@ fn strict_handling(prefer: &str) -> bool {
     prefer.split([',', ';']).map(str::trim).any(|part| part == "handling=strict")
 }
 
-/// A request body in a media type the server reads, within the size limit.
+/// A request body in a media type the server reads, within the size limit, in UTF-8 (a
+/// leading byte-order mark dropped, as RFC 8259 allows).
 pub(crate) struct FhirBody {
     pub(crate) kind: BodyKind,
     pub(crate) bytes: Bytes,
@@ -136,18 +137,28 @@ impl FromRequest<AppState> for FhirBody {
 
     async fn from_request(request: Request, state: &AppState) -> Result<Self, ApiError> {
         let kind = body_kind(request.headers())?;
-        let bytes = Bytes::from_request(request, state).await.map_err(|rejection| {
-            if rejection.status() == axum::http::StatusCode::PAYLOAD_TOO_LARGE {
-                Error::new(
-                    ErrorKind::PayloadTooLarge,
-                    IssueType::TooCostly,
-                    "the body is too large",
-                )
-            } else {
-                Error::bad_request("the body could not be read")
-            }
-        })?;
+        let bytes = match Bytes::from_request(request, state).await {
+            Err(rejection) => return Err(unreadable(rejection.status()).into()),
+            Ok(bytes) => bytes,
+        };
+        let bytes = match bytes.strip_prefix(BYTE_ORDER_MARK) {
+            Some(_) => bytes.slice(BYTE_ORDER_MARK.len()..),
+            None => bytes,
+        };
+        if std::str::from_utf8(&bytes).is_err() {
+            return Err(Error::bad_request("the body is not UTF-8 (FHIR JSON is UTF-8)").into());
+        }
         Ok(FhirBody { kind, bytes })
+    }
+}
+
+const BYTE_ORDER_MARK: &[u8] = b"\xEF\xBB\xBF";
+
+fn unreadable(status: StatusCode) -> Error {
+    if status == StatusCode::PAYLOAD_TOO_LARGE {
+        Error::new(ErrorKind::PayloadTooLarge, IssueType::TooCostly, "the body is too large")
+    } else {
+        Error::bad_request("the body could not be read")
     }
 }
 

@@ -12,6 +12,7 @@ mod examples;
 mod fhirclient;
 mod history;
 mod house_rules;
+mod negotiation;
 mod numbers;
 mod official_bundles;
 mod search;
