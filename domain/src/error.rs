@@ -25,6 +25,8 @@ pub enum ErrorKind {
     NotSupported,
     /// The body is larger than the server accepts: 413.
     PayloadTooLarge,
+    /// The client did not send its request in time: 408.
+    RequestTimeout,
     /// The body's media type is not one the server reads: 415.
     UnsupportedMediaType,
     /// None of the media types the client accepts can be produced: 406.

@@ -91,6 +91,18 @@ pub struct ServeArgs {
     #[arg(long, default_value_t = 32)]
     pub max_body_mib: usize,
 
+    /// Seconds a client may take to send a request's headers before its connection is closed.
+    #[arg(long, default_value_t = 30, value_parser = clap::value_parser!(u64).range(1..))]
+    pub header_timeout_secs: u64,
+
+    /// Seconds a client may take to send a whole request body before it is answered 408.
+    #[arg(long, default_value_t = 60, value_parser = clap::value_parser!(u64).range(1..))]
+    pub body_timeout_secs: u64,
+
+    /// Seconds requests in flight may run on after SIGINT or SIGTERM before the server exits.
+    #[arg(long, default_value_t = 30)]
+    pub shutdown_deadline_secs: u64,
+
     /// The FHIR base URL clients see, when it differs from http://<Host header>/fhir.
     #[arg(long)]
     pub public_base: Option<String>,

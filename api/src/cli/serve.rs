@@ -1,6 +1,7 @@
 //! `panorama serve`: open the database, migrate it, and serve until SIGINT or SIGTERM.
 
 use std::sync::Arc;
+use std::time::Duration;
 
 use anyhow::Context;
 use store::Store;
@@ -19,7 +20,8 @@ pub async fn serve(args: ServeArgs) -> anyhow::Result<()> {
         .await
         .with_context(|| format!("cannot listen on {}", args.listen))?;
     tracing::info!(address = %args.listen, base = "/fhir", "panorama is serving");
-    axum::serve(listener, app(state)).with_graceful_shutdown(shutdown_signal()).await?;
+    let config = state.config.clone();
+    crate::http::serve(listener, app(state), &config, shutdown_signal()).await;
     tracing::info!("panorama stopped");
     Ok(())
 }
@@ -34,6 +36,9 @@ pub(crate) async fn open_state(args: &ServeArgs) -> anyhow::Result<AppState> {
     let config = Config {
         max_body_bytes: args.max_body_mib * 1024 * 1024,
         public_base: args.public_base.clone(),
+        header_read_timeout: Duration::from_secs(args.header_timeout_secs),
+        body_read_timeout: Duration::from_secs(args.body_timeout_secs),
+        shutdown_deadline: Duration::from_secs(args.shutdown_deadline_secs),
     };
     Ok(AppState { store: Arc::new(store), config: Arc::new(config) })
 }

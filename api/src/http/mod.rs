@@ -10,6 +10,7 @@ mod interactions;
 mod openapi;
 mod request;
 mod respond;
+mod server;
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -22,6 +23,7 @@ use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetReques
 use tower_http::trace::TraceLayer;
 
 pub use openapi::openapi_json;
+pub use server::serve;
 
 /// What the server was started with.
 #[derive(Debug, Clone)]
@@ -30,11 +32,23 @@ pub struct Config {
     pub max_body_bytes: usize,
     /// The base URL clients see (`http://host:port/fhir`), when not taken from `Host`.
     pub public_base: Option<String>,
+    /// How long a client may take to send a request's headers; its connection is then closed.
+    pub header_read_timeout: Duration,
+    /// How long a client may take to send a whole request body; it is then answered 408.
+    pub body_read_timeout: Duration,
+    /// How long requests in flight may run on after SIGINT or SIGTERM before the server exits.
+    pub shutdown_deadline: Duration,
 }
 
 impl Default for Config {
     fn default() -> Self {
-        Config { max_body_bytes: 32 * 1024 * 1024, public_base: None }
+        Config {
+            max_body_bytes: 32 * 1024 * 1024,
+            public_base: None,
+            header_read_timeout: Duration::from_secs(30),
+            body_read_timeout: Duration::from_secs(60),
+            shutdown_deadline: Duration::from_secs(30),
+        }
     }
 }
 

@@ -125,8 +125,8 @@ fn strict_handling(prefer: &str) -> bool {
     prefer.split([',', ';']).map(str::trim).any(|part| part == "handling=strict")
 }
 
-/// A request body in a media type the server reads, within the size limit, in UTF-8 (a
-/// leading byte-order mark dropped, as RFC 8259 allows).
+/// A request body in a media type the server reads, within the size limit, read in full within
+/// the body read timeout, in UTF-8 (a leading byte-order mark dropped, as RFC 8259 allows).
 pub(crate) struct FhirBody {
     pub(crate) kind: BodyKind,
     pub(crate) bytes: Bytes,
@@ -137,9 +137,12 @@ impl FromRequest<AppState> for FhirBody {
 
     async fn from_request(request: Request, state: &AppState) -> Result<Self, ApiError> {
         let kind = body_kind(request.headers())?;
-        let bytes = match Bytes::from_request(request, state).await {
-            Err(rejection) => return Err(unreadable(rejection.status()).into()),
-            Ok(bytes) => bytes,
+        let timeout = state.config.body_read_timeout;
+        let read = tokio::time::timeout(timeout, Bytes::from_request(request, state)).await;
+        let bytes = match read {
+            Err(_) => return Err(body_too_slow().into()),
+            Ok(Err(rejection)) => return Err(unreadable(rejection.status()).into()),
+            Ok(Ok(bytes)) => bytes,
         };
         let bytes = match bytes.strip_prefix(BYTE_ORDER_MARK) {
             Some(_) => bytes.slice(BYTE_ORDER_MARK.len()..),
@@ -153,6 +156,14 @@ impl FromRequest<AppState> for FhirBody {
 }
 
 const BYTE_ORDER_MARK: &[u8] = b"\xEF\xBB\xBF";
+
+fn body_too_slow() -> Error {
+    Error::new(
+        ErrorKind::RequestTimeout,
+        IssueType::Timeout,
+        "the body did not arrive in time; send it whole without pausing",
+    )
+}
 
 fn unreadable(status: StatusCode) -> Error {
     if status == StatusCode::PAYLOAD_TOO_LARGE {

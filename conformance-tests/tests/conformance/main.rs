@@ -7,6 +7,7 @@
 
 mod bad_input;
 mod conditional;
+mod connections;
 mod crud;
 mod examples;
 mod fhirclient;
