@@ -1,10 +1,10 @@
 //! `panorama serve`: open the database, migrate it, and serve until SIGINT or SIGTERM.
 
 use std::sync::Arc;
+
 use std::time::Duration;
 
 use anyhow::Context;
-use store::Store;
 
 use super::ServeArgs;
 use crate::http::{AppState, Config, app};
@@ -28,13 +28,13 @@ pub async fn serve(args: ServeArgs) -> anyhow::Result<()> {
 
 /// The store, migrated, and the configuration every handler sees.
 pub(crate) async fn open_state(args: &ServeArgs) -> anyhow::Result<AppState> {
-    let url = args.database.url()?;
-    let pool = if url.starts_with("postgres") { POOL_SIZE_POSTGRES } else { POOL_SIZE_SQLITE };
-    let store = Store::open(&url, pool).await.context("cannot open the database")?;
+    let postgres = args.database.database_url.is_some();
+    let pool = if postgres { POOL_SIZE_POSTGRES } else { POOL_SIZE_SQLITE };
+    let store = args.database.open(pool).await?;
     store.migrate().await.context("cannot migrate the database")?;
     tracing::info!(backend = ?store.backend(), "database ready");
     let config = Config {
-        max_body_bytes: args.max_body_mib * 1024 * 1024,
+        max_body_bytes: args.max_body_mib as usize * 1024 * 1024,
         public_base: args.public_base.clone(),
         header_read_timeout: Duration::from_secs(args.header_timeout_secs),
         body_read_timeout: Duration::from_secs(args.body_timeout_secs),

@@ -75,7 +75,9 @@ pub fn app(state: AppState) -> Router {
             TraceLayer::new_for_http()
                 .make_span_with(request_span)
                 .on_request(())
-                .on_response(log_response),
+                .on_response(log_response)
+                // `log_response` logs server errors already, inside the request span.
+                .on_failure(()),
         )
         .layer(PropagateRequestIdLayer::x_request_id())
         .layer(SetRequestIdLayer::x_request_id(MakeRequestUuid))
@@ -85,15 +87,21 @@ pub fn app(state: AppState) -> Router {
 /// search values, which are health data.
 fn request_span(request: &Request) -> tracing::Span {
     let route = request.extensions().get::<MatchedPath>().map_or("unmatched", |p| p.as_str());
-    // A client may send its own id; log it only when it looks like one (hex, dashes), since
-    // anything else could carry data the log must not hold.
     let request_id = request
         .headers()
         .get("x-request-id")
         .and_then(|v| v.to_str().ok())
-        .filter(|id| id.len() <= 64 && id.chars().all(|c| c.is_ascii_hexdigit() || c == '-'))
+        .filter(|id| is_loggable_request_id(id))
         .unwrap_or("-");
     tracing::info_span!("http.request", method = %request.method(), route, request_id)
+}
+
+/// A client may send its own request id; it is logged when it is a plain token (letters,
+/// digits, `-`, `_`, `.`, at most 64), which covers UUIDs, ULIDs and tracing ids. Anything
+/// else (spaces, `=`, `@`, `/`...) could carry data the log must not hold.
+fn is_loggable_request_id(id: &str) -> bool {
+    let token = |c: char| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.');
+    (1..=64).contains(&id.len()) && id.chars().all(token)
 }
 
 fn log_response(response: &axum::response::Response, latency: Duration, _span: &tracing::Span) {
@@ -103,5 +111,21 @@ fn log_response(response: &axum::response::Response, latency: Duration, _span: &
         tracing::error!(status, micros, "request failed");
     } else {
         tracing::debug!(status, micros, "request done");
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn client_request_ids_are_logged_when_they_are_plain_tokens() {
+        for id in ["4bf92f3577b34da6", "req_01HZX.abc-1", "01J9ZQ3ZK6YB8W2V5Q0F8M7N4C"] {
+            assert!(is_loggable_request_id(id), "{id}");
+        }
+        let long = "a".repeat(65);
+        for id in ["", "a b", "name=Smith", "x@y", "a/b", long.as_str()] {
+            assert!(!is_loggable_request_id(id), "{id}");
+        }
     }
 }
