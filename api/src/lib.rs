@@ -8,4 +8,4 @@ pub mod cli;
 pub mod http;
 pub mod load;
 
-pub use http::{AppState, Config, app};
+pub use http::{AppState, Config, app, serve};

@@ -127,11 +127,14 @@ async fn answer(
 fn bundle_response(bundle: &Value) -> Response {
     let entries = bundle["entry"].as_array().cloned().unwrap_or_default();
     let transaction = bundle["type"] == "transaction";
-    if transaction && entries.iter().any(|entry| is_invalid(&entry["resource"])) {
-        return outcome(
-            StatusCode::UNPROCESSABLE_ENTITY,
-            "transaction rolled back: Patient.gender: unknown code",
-        );
+    if let Some(index) = entries.iter().position(|entry| is_invalid(&entry["resource"]))
+        && transaction
+    {
+        let issue = json!({"severity":"error","code":"code-invalid",
+            "diagnostics":"transaction rolled back: unknown code",
+            "expression":[format!("Bundle.entry[{index}].resource.gender")]});
+        let body = json!({"resourceType":"OperationOutcome","issue":[issue]});
+        return (StatusCode::UNPROCESSABLE_ENTITY, axum::Json(body)).into_response();
     }
     let answers: Vec<Value> = entries.iter().map(entry_response).collect();
     let kind = format!("{}-response", bundle["type"].as_str().unwrap_or("batch"));
@@ -360,9 +363,9 @@ async fn failures_are_counted_with_the_servers_diagnostics() -> anyhow::Result<(
         shown,
         [
             "batch.json: entry 2: HTTP 422: Patient.gender: unknown code",
-            "lines.ndjson: entry 2: invalid JSON at line 1 column 2",
-            "tx.json: 2 entries from entry 1: HTTP 422: transaction rolled back: \
-             Patient.gender: unknown code",
+            "lines.ndjson: line 2: invalid JSON at column 2",
+            "tx.json: entry 2: HTTP 422: transaction rolled back: unknown code (so none of \
+             the 2 entries from entry 1 loaded)",
             "unknown.json: HTTP 400: unknown resource type",
         ]
     );

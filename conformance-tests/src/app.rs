@@ -2,7 +2,7 @@
 
 use std::sync::Arc;
 
-use api::{AppState, Config, app};
+use api::{AppState, Config, app, serve};
 use reqwest::{Client, Method, RequestBuilder, Response};
 use serde_json::Value;
 use store::Store;
@@ -26,6 +26,29 @@ pub async fn spawn_app() -> TestApp {
 }
 
 pub async fn spawn_app_with(config: Config) -> TestApp {
+    spawn_until(config, std::future::pending()).await.0
+}
+
+/// A running server that stops (as on SIGTERM) when `stop` is sent, and its task, which ends
+/// when the server has stopped.
+pub struct Stoppable {
+    pub stop: tokio::sync::oneshot::Sender<()>,
+    pub server: tokio::task::JoinHandle<()>,
+}
+
+pub async fn spawn_stoppable_app(config: Config) -> (TestApp, Stoppable) {
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let (app, server) = spawn_until(config, async move {
+        let _ = stopped.await;
+    })
+    .await;
+    (app, Stoppable { stop, server })
+}
+
+async fn spawn_until(
+    config: Config,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> (TestApp, tokio::task::JoinHandle<()>) {
     let (url, data_dir) = match postgres_admin_url() {
         Some(admin) => (fresh_postgres_database(&admin).await, None),
         None => {
@@ -36,16 +59,18 @@ pub async fn spawn_app_with(config: Config) -> TestApp {
     };
     let store = Arc::new(Store::open(&url, 8).await.expect("open store"));
     store.migrate().await.expect("migrate");
-    let state = AppState { store: store.clone(), config: Arc::new(config) };
+    let config = Arc::new(config);
+    let state = AppState { store: store.clone(), config: config.clone() };
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
     let address = listener.local_addr().expect("address");
-    tokio::spawn(async move { axum::serve(listener, app(state)).await });
-    TestApp {
+    let server = tokio::spawn(async move { serve(listener, app(state), &config, shutdown).await });
+    let app = TestApp {
         base: format!("http://{address}/fhir"),
         client: Client::new(),
         store,
         _data_dir: data_dir,
-    }
+    };
+    (app, server)
 }
 
 /// Creates an empty database for one test and returns its URL.
@@ -59,6 +84,11 @@ async fn fresh_postgres_database(admin_url: &str) -> String {
 }
 
 impl TestApp {
+    /// `host:port` of the server, for raw TCP connections.
+    pub fn address(&self) -> &str {
+        self.base.trim_start_matches("http://").trim_end_matches("/fhir")
+    }
+
     pub fn request(&self, method: Method, path: &str) -> RequestBuilder {
         self.client.request(method, format!("{}{}", self.base, path))
     }

@@ -6,5 +6,5 @@
 mod app;
 mod data;
 
-pub use app::{TestApp, json, outcome, spawn_app, spawn_app_with};
+pub use app::{Stoppable, TestApp, json, outcome, spawn_app, spawn_app_with, spawn_stoppable_app};
 pub use data::{npm_examples, shared_data};

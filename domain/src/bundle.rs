@@ -8,7 +8,9 @@ use serde_json::{Map, Value};
 use crate::json::Spellings;
 use base64::Engine as _;
 
-use crate::interaction::{Interaction, Patch, PatchFormat, Target, parse_condition, parse_query};
+use crate::interaction::{
+    Interaction, Patch, PatchFormat, Target, check_conditions, parse_condition, parse_query,
+};
 use crate::{Error, Resource, Result, Subset, VersionId};
 
 /// The kind of request Bundle.
@@ -161,6 +163,14 @@ impl Entry {
     fn read_interaction(&self) -> Result<Interaction> {
         let target = Target::parse(&self.request.url)?;
         let if_match = self.request.if_match.as_deref().map(parse_if_match).transpose()?;
+        if let Some(condition) = &self.request.if_none_exist {
+            check_conditions(&parse_condition(condition))?;
+        }
+        if let (Method::Put | Method::Delete, Target::Type { params, .. }) =
+            (self.request.method, &target)
+        {
+            check_conditions(params)?;
+        }
         match (self.request.method, target) {
             (Method::Get | Method::Head, target) => read_target(target),
             (Method::Post, Target::Type { resource_type, params }) if params.is_empty() => {
@@ -183,7 +193,7 @@ impl Entry {
                 Ok(Interaction::Patch { resource_type, id, patch: self.patch()?, if_match })
             }
             (Method::Delete, Target::Instance { resource_type, id }) => {
-                Ok(Interaction::Delete { resource_type, id })
+                Ok(Interaction::Delete { resource_type, id, if_match })
             }
             (Method::Delete, Target::Type { resource_type, params }) if !params.is_empty() => {
                 Ok(Interaction::ConditionalDelete { resource_type, conditions: params })
@@ -203,11 +213,7 @@ impl Entry {
             return Err(Error::bad_request("a PATCH entry needs a Parameters or Binary resource"));
         };
         match resource.get("resourceType").and_then(Value::as_str) {
-            Some("Parameters") => Ok(Patch {
-                format: PatchFormat::FhirPath,
-                document: resource.clone(),
-                spellings: self.spellings.clone(),
-            }),
+            Some("Parameters") => Patch::fhirpath(resource.clone(), self.spellings.clone()),
             Some("Binary") => json_patch_of_binary(resource),
             _ => Err(Error::bad_request(
                 "a PATCH entry takes a FHIRPath Patch Parameters or a JSON Patch Binary",

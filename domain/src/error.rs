@@ -25,6 +25,8 @@ pub enum ErrorKind {
     NotSupported,
     /// The body is larger than the server accepts: 413.
     PayloadTooLarge,
+    /// The client did not send its request in time: 408.
+    RequestTimeout,
     /// The body's media type is not one the server reads: 415.
     UnsupportedMediaType,
     /// None of the media types the client accepts can be produced: 406.
@@ -87,10 +89,21 @@ impl Error {
         }
     }
 
-    /// Adds a location to the first issue (used for bundle entries: `Bundle.entry[3]`).
-    pub fn at(mut self, expression: impl Into<String>) -> Self {
-        if let Some(first) = self.issues.first_mut() {
-            first.expression.insert(0, expression.into());
+    /// Locates every issue at `location`. Inside a Bundle entry (`Bundle.entry[3]`) an issue
+    /// already located in the entry's resource (`Patient.birthDate`) gets one path through it,
+    /// as the FHIR validator writes it: `Bundle.entry[3].resource.birthDate`. Elsewhere the
+    /// location comes first, before the expressions the issue had.
+    pub fn at(mut self, location: impl Into<String>) -> Self {
+        let location = location.into();
+        for issue in &mut self.issues {
+            if issue.expression.is_empty() {
+                issue.expression.push(location.clone());
+            } else if is_entry(&location) {
+                let inner = std::mem::take(&mut issue.expression);
+                issue.expression = inner.iter().map(|e| in_entry(&location, e)).collect();
+            } else {
+                issue.expression.insert(0, location.clone());
+            }
         }
         self
     }
@@ -102,3 +115,50 @@ impl Error {
 }
 
 pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+/// Whether `location` ends at a Bundle entry (`Bundle.entry[3]`).
+fn is_entry(location: &str) -> bool {
+    let last = location.rsplit('.').next().unwrap_or(location);
+    last.strip_prefix("entry[").and_then(|rest| rest.strip_suffix(']')).is_some()
+}
+
+/// `expression`, located in the resource of the entry at `entry`: its leading type name (an
+/// upper-case first segment) gives way to `resource`.
+fn in_entry(entry: &str, expression: &str) -> String {
+    let (first, rest) = expression.split_once('.').unwrap_or((expression, ""));
+    let rest = if rest.is_empty() { String::new() } else { format!(".{rest}") };
+    if first.starts_with(|c: char| c.is_ascii_uppercase()) {
+        format!("{entry}.resource{rest}")
+    } else {
+        format!("{entry}.resource.{expression}")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_issue_in_an_entrys_resource_gets_one_path_through_the_bundle() {
+        let invalid =
+            Error::unprocessable("bad date").at("Patient.birthDate").at("Bundle.entry[2]");
+        assert_eq!(invalid.issues[0].expression, ["Bundle.entry[2].resource.birthDate"]);
+        let typed = Error::bad_request("wrong type").at("resourceType").at("Bundle.entry[0]");
+        assert_eq!(typed.issues[0].expression, ["Bundle.entry[0].resource.resourceType"]);
+        let whole = Error::bad_request("no request").at("Bundle.entry[1]");
+        assert_eq!(whole.issues[0].expression, ["Bundle.entry[1]"]);
+    }
+
+    #[test]
+    fn every_issue_is_located_and_other_locations_come_first() {
+        let issues = vec![
+            Issue::error(IssueType::Value, "a").at("Patient.gender"),
+            Issue::error(IssueType::Value, "b"),
+        ];
+        let error = Error::with_issues(ErrorKind::Unprocessable, issues).at("Bundle.entry[4]");
+        assert_eq!(error.issues[0].expression, ["Bundle.entry[4].resource.gender"]);
+        assert_eq!(error.issues[1].expression, ["Bundle.entry[4]"]);
+        let patch = Error::bad_request("x").at("Binary.data").at("Parameters.parameter[1]");
+        assert_eq!(patch.issues[0].expression, ["Parameters.parameter[1]", "Binary.data"]);
+    }
+}

@@ -18,6 +18,25 @@ pub struct Patch {
     pub spellings: Spellings,
 }
 
+impl Patch {
+    /// A FHIRPath Patch: a Parameters resource with at least one operation. Anything else sent
+    /// as FHIR JSON to PATCH is refused rather than applied as an empty change.
+    pub fn fhirpath(document: Value, spellings: Spellings) -> Result<Self> {
+        if document.get("resourceType").and_then(Value::as_str) != Some("Parameters") {
+            return Err(Error::bad_request(
+                "a PATCH in FHIR JSON must be a FHIRPath Patch (a Parameters resource); \
+                 send a JSON Patch as application/json-patch+json",
+            ));
+        }
+        let operations = document.get("parameter").and_then(Value::as_array);
+        if operations.is_none_or(Vec::is_empty) {
+            return Err(Error::unprocessable("the FHIRPath Patch has no operation")
+                .at("Parameters.parameter"));
+        }
+        Ok(Patch { format: PatchFormat::FhirPath, document, spellings })
+    }
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum PatchFormat {
     /// RFC 6902 JSON Patch (`application/json-patch+json`).
@@ -61,6 +80,7 @@ pub enum Interaction {
     Delete {
         resource_type: ResourceType,
         id: ResourceId,
+        if_match: Option<VersionId>,
     },
     ConditionalDelete {
         resource_type: ResourceType,
@@ -190,6 +210,18 @@ pub fn parse_query(query: &str) -> Params {
     url::form_urlencoded::parse(query.as_bytes()).into_owned().collect()
 }
 
+/// Refuses conditions (of a conditional create, update or delete) that hold a control
+/// character: no FHIR string holds one, so nothing can match, and the store must not take a
+/// lock keyed by such text (PostgreSQL text cannot hold U+0000). Names no value.
+pub fn check_conditions(conditions: &Params) -> Result<()> {
+    let is_control = |c: char| c < ' ' && !matches!(c, '\t' | '\r' | '\n');
+    let bad = conditions.iter().any(|(n, v)| n.chars().chain(v.chars()).any(is_control));
+    match bad {
+        true => Err(Error::bad_request("the conditions hold a control character")),
+        false => Ok(()),
+    }
+}
+
 /// Reads an `If-None-Exist` condition, with or without a leading `Type?`.
 pub fn parse_condition(raw: &str) -> Params {
     let query = raw.split_once('?').map_or(raw, |(_, q)| q);
@@ -199,6 +231,7 @@ pub fn parse_condition(raw: &str) -> Params {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use serde_json::json;
 
     fn patient() -> ResourceType {
         ResourceType::parse("Patient").unwrap()
@@ -229,6 +262,24 @@ mod tests {
         assert!(Target::parse("Patient/1/_history/x").is_err());
         assert!(Target::parse("Patient/1/2/3/4").is_err());
         assert!(Target::parse("ValueSet/$lookup").is_err());
+    }
+
+    #[test]
+    fn a_fhirpath_patch_must_be_a_parameters_resource_with_operations() {
+        let fhirpath = |v: Value| Patch::fhirpath(v, Spellings::default());
+        for body in [json!([]), json!({"foo": 1}), json!({"resourceType": "Patient"})] {
+            assert_eq!(fhirpath(body).unwrap_err().kind, crate::ErrorKind::BadRequest);
+        }
+        let empty = fhirpath(json!({"resourceType": "Parameters"})).unwrap_err();
+        assert_eq!(empty.kind, crate::ErrorKind::Unprocessable);
+        let operation = json!({"name": "operation", "part": []});
+        assert!(fhirpath(json!({"resourceType": "Parameters", "parameter": [operation]})).is_ok());
+    }
+
+    #[test]
+    fn conditions_with_control_characters_are_refused() {
+        assert!(check_conditions(&parse_condition("identifier=%00")).is_err());
+        assert!(check_conditions(&parse_condition("identifier=a%09b")).is_ok());
     }
 
     #[test]

@@ -6,7 +6,7 @@ use std::{fmt, io};
 
 use serde::Serialize;
 use serde::de::{self, DeserializeSeed, Deserializer, MapAccess, SeqAccess, Visitor};
-use serde_json::ser::Formatter;
+use serde_json::ser::{CompactFormatter, Formatter, PrettyFormatter};
 use serde_json::{Map, Number, Value};
 
 /// The key under which serde_json hands over a number's text when `arbitrary_precision` is on.
@@ -97,8 +97,12 @@ impl<'de> Visitor<'de> for StrictVisitor {
 /// serde_json keeps a number's digits (`arbitrary_precision`) but writes its exponent its own
 /// way: `1.0E-5` comes back as `1.0e-5` and `2e5` as `2e+5`. The spellings of a document are
 /// read from its bytes and used again when it is written, so that what is served is what was
-/// sent. Each spelling is used once, in document order; a Bundle's entries each start from the
-/// whole Bundle's list, so a Bundle that spells one value two ways in two entries may swap them.
+/// sent. Every number with an exponent is recorded, in document order, even one serde_json
+/// would write as sent, and each is used once: a document written whole (or several documents
+/// written one after the other, as the entries of a Bundle) gets back every spelling in place.
+/// A document that spells one value two ways can see the two swapped only when it is written
+/// with numbers left out or added (`_elements`, a patch), or when it is one entry of a
+/// transaction (each entry starts from the whole Bundle's list).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Spellings(Vec<Spelling>);
 
@@ -111,7 +115,7 @@ struct Spelling {
 }
 
 impl Spellings {
-    /// The numbers of `bytes` (a JSON document) whose text serde_json would not write back.
+    /// The numbers of `bytes` (a JSON document) whose text serde_json could write otherwise.
     pub fn scan(bytes: &[u8]) -> Self {
         let mut spellings = Vec::new();
         let mut i = 0;
@@ -135,8 +139,13 @@ impl Spellings {
 
     /// These spellings followed by `other`'s (a patch's values after the document's).
     pub fn and(mut self, other: &Spellings) -> Self {
-        self.0.extend(other.0.iter().cloned());
+        self.extend(other);
         self
+    }
+
+    /// Adds `other`'s spellings after these (the next document written into the same output).
+    pub fn extend(&mut self, other: &Spellings) {
+        self.0.extend(other.0.iter().cloned());
     }
 }
 
@@ -168,7 +177,7 @@ fn exponent_spelling(token: &[u8]) -> Option<Spelling> {
     }
     let original = std::str::from_utf8(token).ok()?;
     let normalized = original.parse::<Number>().ok()?.to_string();
-    (normalized != original).then(|| Spelling { normalized, original: original.to_owned() })
+    Some(Spelling { normalized, original: original.to_owned() })
 }
 
 /// Writes `value` compactly, numbers spelled as `spellings` say.
@@ -177,21 +186,36 @@ pub fn write(value: &Value, spellings: &Spellings) -> Vec<u8> {
         // Writing a JSON value into memory cannot fail.
         return serde_json::to_vec(value).unwrap_or_default();
     }
+    write_with(value, Respelling::new(spellings, CompactFormatter))
+}
+
+/// Writes `value` indented by two spaces, numbers spelled as `spellings` say.
+pub fn write_pretty(value: &Value, spellings: &Spellings) -> Vec<u8> {
+    write_with(value, Respelling::new(spellings, PrettyFormatter::new()))
+}
+
+fn write_with(value: &Value, formatter: impl Formatter) -> Vec<u8> {
     let mut bytes = Vec::new();
-    let formatter = Respelling { spellings: &spellings.0, used: vec![false; spellings.0.len()] };
     let mut serializer = serde_json::Serializer::with_formatter(&mut bytes, formatter);
-    // As above: into memory, a JSON value always serializes.
+    // Into memory, a JSON value always serializes.
     let _ = value.serialize(&mut serializer);
     bytes
 }
 
-/// serde_json's compact output, but for numbers a client spelled its own way.
-struct Respelling<'a> {
+/// The output of `inner` (compact or indented), but for numbers a client spelled its own way.
+struct Respelling<'a, F> {
     spellings: &'a [Spelling],
     used: Vec<bool>,
+    inner: F,
 }
 
-impl Formatter for Respelling<'_> {
+impl<'a, F> Respelling<'a, F> {
+    fn new(spellings: &'a Spellings, inner: F) -> Self {
+        Respelling { spellings: &spellings.0, used: vec![false; spellings.0.len()], inner }
+    }
+}
+
+impl<F: Formatter> Formatter for Respelling<'_, F> {
     fn write_number_str<W: ?Sized + io::Write>(
         &mut self,
         writer: &mut W,
@@ -209,6 +233,52 @@ impl Formatter for Respelling<'_> {
             }
             None => writer.write_all(value.as_bytes()),
         }
+    }
+
+    // The layout is the inner formatter's.
+
+    fn begin_array<W: ?Sized + io::Write>(&mut self, writer: &mut W) -> io::Result<()> {
+        self.inner.begin_array(writer)
+    }
+
+    fn end_array<W: ?Sized + io::Write>(&mut self, writer: &mut W) -> io::Result<()> {
+        self.inner.end_array(writer)
+    }
+
+    fn begin_array_value<W: ?Sized + io::Write>(
+        &mut self,
+        writer: &mut W,
+        first: bool,
+    ) -> io::Result<()> {
+        self.inner.begin_array_value(writer, first)
+    }
+
+    fn end_array_value<W: ?Sized + io::Write>(&mut self, writer: &mut W) -> io::Result<()> {
+        self.inner.end_array_value(writer)
+    }
+
+    fn begin_object<W: ?Sized + io::Write>(&mut self, writer: &mut W) -> io::Result<()> {
+        self.inner.begin_object(writer)
+    }
+
+    fn end_object<W: ?Sized + io::Write>(&mut self, writer: &mut W) -> io::Result<()> {
+        self.inner.end_object(writer)
+    }
+
+    fn begin_object_key<W: ?Sized + io::Write>(
+        &mut self,
+        writer: &mut W,
+        first: bool,
+    ) -> io::Result<()> {
+        self.inner.begin_object_key(writer, first)
+    }
+
+    fn begin_object_value<W: ?Sized + io::Write>(&mut self, writer: &mut W) -> io::Result<()> {
+        self.inner.begin_object_value(writer)
+    }
+
+    fn end_object_value<W: ?Sized + io::Write>(&mut self, writer: &mut W) -> io::Result<()> {
+        self.inner.end_object_value(writer)
     }
 }
 
@@ -234,6 +304,29 @@ mod tests {
             r#"{"a":1.0e-5,"b":[2e+5,2e+5,"3E5"],"c":-4.5e-1,"d":6e+2}"#
         );
         assert_eq!(write(&value, &Spellings::scan(sent)), sent);
+    }
+
+    #[test]
+    fn one_value_spelled_two_ways_keeps_each_spelling_in_place() {
+        let sent = br#"{"a":1e+2,"b":1e2,"c":[1E2,1e+2]}"#;
+        assert_eq!(write(&parse(sent).unwrap(), &Spellings::scan(sent)), sent);
+    }
+
+    #[test]
+    fn documents_written_one_after_another_keep_their_spellings() {
+        let (first, second) = (br#"{"a":1e+2}"#, br#"{"b":[1E2,2.5e-3]}"#);
+        let bundle = serde_json::json!({"entry": [parse(first).unwrap(), parse(second).unwrap()]});
+        let spellings = Spellings::scan(first).and(&Spellings::scan(second));
+        let written = String::from_utf8(write(&bundle, &spellings)).unwrap();
+        assert_eq!(written, r#"{"entry":[{"a":1e+2},{"b":[1E2,2.5e-3]}]}"#);
+    }
+
+    #[test]
+    fn indented_output_keeps_the_spellings_too() {
+        let sent = br#"{"a":1.0E-5,"b":[1e2,412.30,128]}"#;
+        let pretty = String::from_utf8(write_pretty(&parse(sent).unwrap(), &Spellings::scan(sent)));
+        let expected = "{\n  \"a\": 1.0E-5,\n  \"b\": [\n    1e2,\n    412.30,\n    128\n  ]\n}";
+        assert_eq!(pretty.unwrap(), expected);
     }
 
     #[test]

@@ -45,6 +45,10 @@ pub enum IssueType {
     NotSupported,
     /// Too big, too deep, too many.
     TooCostly,
+    /// Something took too long.
+    Timeout,
+    /// Content too long to process (a URL, headers).
+    TooLong,
     /// A processing rule of the server was broken.
     BusinessRule,
     /// A conditional request matched more than one resource.
@@ -74,6 +78,8 @@ impl IssueType {
             IssueType::Conflict => "conflict",
             IssueType::NotSupported => "not-supported",
             IssueType::TooCostly => "too-costly",
+            IssueType::Timeout => "timeout",
+            IssueType::TooLong => "too-long",
             IssueType::BusinessRule => "business-rule",
             IssueType::Multiple => "multiple-matches",
             IssueType::Exception => "exception",

@@ -86,7 +86,11 @@ impl Resource {
         Err(Error::new(
             ErrorKind::BadRequest,
             IssueType::Invalid,
-            format!("the body is a {} but the URL names {}", self.resource_type, expected),
+            format!(
+                "the body is {} {} but the URL names {expected}",
+                article(self.resource_type.as_str()),
+                self.resource_type
+            ),
         )
         .at("resourceType"))
     }
@@ -129,6 +133,11 @@ impl Resource {
     pub fn to_bytes(&self) -> Vec<u8> {
         crate::json::write(&self.json, &self.spellings)
     }
+}
+
+/// "a" or "an", for a resource type name (R4 has none that starts with a silent consonant).
+pub fn article(type_name: &str) -> &'static str {
+    if type_name.starts_with(['A', 'E', 'I', 'O', 'U']) { "an" } else { "a" }
 }
 
 /// An instant as FHIR writes it, with microseconds and `Z`.
@@ -220,6 +229,15 @@ mod tests {
         let body = format!("{}{}", "[".repeat(10_000), "]".repeat(10_000));
         let err = parse(&body).unwrap_err();
         assert!(err.issues[0].diagnostics.contains("nesting too deep"), "{err}");
+    }
+
+    #[test]
+    fn a_body_of_another_type_is_named_with_its_article() {
+        let observation = parse(r#"{"resourceType":"Observation"}"#).unwrap();
+        let err = observation.expect_type(ResourceType::parse("Patient").unwrap()).unwrap_err();
+        let message = &err.issues[0].diagnostics;
+        assert_eq!(message, "the body is an Observation but the URL names Patient");
+        assert_eq!(article("Patient"), "a");
     }
 
     #[test]

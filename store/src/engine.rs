@@ -143,11 +143,13 @@ pub(crate) async fn write_interaction(
         Interaction::Patch { resource_type, id, patch, if_match } => {
             patch_resource(tx, resource_type, id, patch, if_match).await
         }
-        Interaction::Delete { resource_type, id } => delete(tx, resource_type, id).await,
+        Interaction::Delete { resource_type, id, if_match } => {
+            delete(tx, resource_type, id, if_match).await
+        }
         Interaction::ConditionalDelete { resource_type, conditions } => {
             match matching_ids(tx, resource_type, &conditions).await?.as_slice() {
                 [] => Ok(Outcome::Deleted { version: None }),
-                [id] => delete(tx, resource_type, id.clone()).await,
+                [id] => delete(tx, resource_type, id.clone(), None).await,
                 _ => Err(multiple_matches(resource_type)),
             }
         }
@@ -236,9 +238,12 @@ async fn delete(
     tx: &mut WriteTx<'_>,
     resource_type: ResourceType,
     id: ResourceId,
+    if_match: Option<VersionId>,
 ) -> Result<Outcome, Error> {
     tx.lock_key(&instance_key(resource_type, &id)).await?;
-    let Some(previous) = rows::head(&tx.tx, tx.backend, resource_type, &id).await? else {
+    let previous = rows::head(&tx.tx, tx.backend, resource_type, &id).await?;
+    check_if_match(if_match, previous.as_ref())?;
+    let Some(previous) = previous else {
         return Ok(Outcome::Deleted { version: None });
     };
     if previous.deleted {

@@ -15,6 +15,9 @@ pub async fn load(args: LoadArgs) -> anyhow::Result<ExitCode> {
                 database: args.database.clone(),
                 max_body_mib: 256,
                 public_base: Some("http://localhost/fhir".into()),
+                header_timeout_secs: 30,
+                body_timeout_secs: 60,
+                shutdown_deadline_secs: 30,
             };
             let state = super::serve::open_state(&serve).await?;
             Arc::new(RouterSink(crate::http::app(state)))

@@ -7,7 +7,9 @@ mod serve;
 use std::net::SocketAddr;
 use std::path::PathBuf;
 
+use anyhow::Context;
 use clap::{Args, Parser, Subcommand, ValueEnum};
+use store::Store;
 
 pub use bench::{BenchArgs, GeneratorChoice, bench};
 pub use load::load;
@@ -54,6 +56,18 @@ pub enum Command {
     Bench(BenchArgs),
 }
 
+/// The log filter of a command when `PANORAMA_LOG` sets none: `info`, but a load into a data
+/// dir leaves out the in-process server's request log (its failures are in the summary); only
+/// the detail of an internal error, which the summary cannot give, still shows.
+pub fn default_log_filter(command: &Command) -> &'static str {
+    match command {
+        Command::Load(args) if args.url.is_none() => IN_PROCESS_LOAD_FILTER,
+        _ => "info",
+    }
+}
+
+const IN_PROCESS_LOAD_FILTER: &str = "info,tower_http=off,api::http=off,api::http::errors=error";
+
 /// Where the data lives.
 #[derive(Debug, Clone, Args)]
 pub struct DatabaseArgs {
@@ -72,9 +86,42 @@ impl DatabaseArgs {
         if let Some(url) = &self.database_url {
             return Ok(url.clone());
         }
-        std::fs::create_dir_all(&self.data_dir)?;
-        let path = self.data_dir.join("panorama.sqlite");
+        let dir = &self.data_dir;
+        std::fs::create_dir_all(dir)
+            .with_context(|| format!("cannot create the data dir {}", dir.display()))?;
+        let path = dir.join("panorama.sqlite");
         Ok(format!("sqlite://{}?mode=rwc", path.display()))
+    }
+
+    /// Opens the database, saying which one and why it could not be opened (a PostgreSQL URL
+    /// is shown without its password).
+    pub async fn open(&self, max_connections: u32) -> anyhow::Result<Store> {
+        let url = self.url()?;
+        Store::open(&url, max_connections).await.map_err(|error| open_error(&url, &error))
+    }
+}
+
+fn open_error(url: &str, error: &domain::Error) -> anyhow::Error {
+    let shown = without_password(url);
+    let cause = error.detail.clone().unwrap_or_else(|| error.to_string());
+    let hint = if cause.contains("does not exist") {
+        "; the database does not exist: create it first (e.g. createdb), migrations create only \
+         the tables"
+    } else {
+        ""
+    };
+    anyhow::anyhow!("cannot open the database {shown}: {cause}{hint}")
+}
+
+/// A database URL fit for a terminal: the password, if any, replaced by `***`.
+fn without_password(url: &str) -> String {
+    match url::Url::parse(url) {
+        Ok(mut parsed) if parsed.password().is_some() => {
+            let _ = parsed.set_password(Some("***"));
+            parsed.to_string()
+        }
+        Ok(_) => url.to_owned(),
+        Err(_) => "(an unreadable URL)".to_owned(),
     }
 }
 
@@ -87,9 +134,21 @@ pub struct ServeArgs {
     #[command(flatten)]
     pub database: DatabaseArgs,
 
-    /// Largest request body accepted, in MiB.
-    #[arg(long, default_value_t = 32)]
-    pub max_body_mib: usize,
+    /// Largest request body accepted, in MiB (at least 1).
+    #[arg(long, default_value_t = 32, value_parser = clap::value_parser!(u32).range(1..=4096))]
+    pub max_body_mib: u32,
+
+    /// Seconds a client may take to send a request's headers before its connection is closed.
+    #[arg(long, default_value_t = 30, value_parser = clap::value_parser!(u64).range(1..))]
+    pub header_timeout_secs: u64,
+
+    /// Seconds a client may take to send a whole request body before it is answered 408.
+    #[arg(long, default_value_t = 60, value_parser = clap::value_parser!(u64).range(1..))]
+    pub body_timeout_secs: u64,
+
+    /// Seconds requests in flight may run on after SIGINT or SIGTERM before the server exits.
+    #[arg(long, default_value_t = 30)]
+    pub shutdown_deadline_secs: u64,
 
     /// The FHIR base URL clients see, when it differs from http://<Host header>/fhir.
     #[arg(long)]
@@ -112,4 +171,49 @@ pub struct LoadArgs {
     /// Requests in flight at once (default: twice the number of cores).
     #[arg(long)]
     pub concurrency: Option<usize>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_load_into_a_data_dir_keeps_the_request_log_out_of_its_output() {
+        let command = |args: &[&str]| Cli::try_parse_from(args).unwrap().command;
+        let in_process = command(&["panorama", "load", "x.json"]);
+        assert_eq!(default_log_filter(&in_process), IN_PROCESS_LOAD_FILTER);
+        let over_http = command(&["panorama", "load", "--url", "http://127.0.0.1/fhir", "x.json"]);
+        assert_eq!(default_log_filter(&over_http), "info");
+        assert_eq!(default_log_filter(&command(&["panorama", "serve"])), "info");
+    }
+
+    #[test]
+    fn a_max_body_of_zero_mib_is_refused_by_the_command_line() {
+        let parse = |mib: &str| Cli::try_parse_from(["panorama", "serve", "--max-body-mib", mib]);
+        assert!(parse("0").is_err());
+        assert!(parse("1").is_ok());
+    }
+
+    #[test]
+    fn a_data_dir_that_cannot_be_created_is_named_in_the_error() {
+        // Below a plain file, no folder can be made, not even by root.
+        let file = tempfile::NamedTempFile::new().unwrap();
+        let data_dir = file.path().join("x");
+        let args = DatabaseArgs { data_dir: data_dir.clone(), database_url: None };
+        let message = format!("{:#}", args.url().unwrap_err());
+        assert!(message.contains(&data_dir.display().to_string()), "{message}");
+    }
+
+    #[test]
+    fn a_database_that_does_not_exist_is_said_so_without_the_password() {
+        let url = "postgres://admin:secret@127.0.0.1:5432/nope";
+        let error = domain::Error::unavailable(
+            "database connect failed: error returned from database: database \"nope\" does not \
+             exist",
+        );
+        let message = open_error(url, &error).to_string();
+        assert!(message.contains("the database does not exist"), "{message}");
+        assert!(message.contains("admin:***@127.0.0.1"), "{message}");
+        assert!(!message.contains("secret"), "{message}");
+    }
 }

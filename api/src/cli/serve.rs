@@ -2,8 +2,9 @@
 
 use std::sync::Arc;
 
+use std::time::Duration;
+
 use anyhow::Context;
-use store::Store;
 
 use super::ServeArgs;
 use crate::http::{AppState, Config, app};
@@ -19,21 +20,25 @@ pub async fn serve(args: ServeArgs) -> anyhow::Result<()> {
         .await
         .with_context(|| format!("cannot listen on {}", args.listen))?;
     tracing::info!(address = %args.listen, base = "/fhir", "panorama is serving");
-    axum::serve(listener, app(state)).with_graceful_shutdown(shutdown_signal()).await?;
+    let config = state.config.clone();
+    crate::http::serve(listener, app(state), &config, shutdown_signal()).await;
     tracing::info!("panorama stopped");
     Ok(())
 }
 
 /// The store, migrated, and the configuration every handler sees.
 pub(crate) async fn open_state(args: &ServeArgs) -> anyhow::Result<AppState> {
-    let url = args.database.url()?;
-    let pool = if url.starts_with("postgres") { POOL_SIZE_POSTGRES } else { POOL_SIZE_SQLITE };
-    let store = Store::open(&url, pool).await.context("cannot open the database")?;
+    let postgres = args.database.database_url.is_some();
+    let pool = if postgres { POOL_SIZE_POSTGRES } else { POOL_SIZE_SQLITE };
+    let store = args.database.open(pool).await?;
     store.migrate().await.context("cannot migrate the database")?;
     tracing::info!(backend = ?store.backend(), "database ready");
     let config = Config {
-        max_body_bytes: args.max_body_mib * 1024 * 1024,
+        max_body_bytes: args.max_body_mib as usize * 1024 * 1024,
         public_base: args.public_base.clone(),
+        header_read_timeout: Duration::from_secs(args.header_timeout_secs),
+        body_read_timeout: Duration::from_secs(args.body_timeout_secs),
+        shutdown_deadline: Duration::from_secs(args.shutdown_deadline_secs),
     };
     Ok(AppState { store: Arc::new(store), config: Arc::new(config) })
 }

@@ -5,11 +5,13 @@ mod capability;
 mod errors;
 mod format;
 mod health;
+mod history;
 mod interactions;
 mod openapi;
 mod request;
 mod respond;
 mod searches;
+mod server;
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -22,6 +24,7 @@ use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetReques
 use tower_http::trace::TraceLayer;
 
 pub use openapi::openapi_json;
+pub use server::serve;
 
 /// What the server was started with.
 #[derive(Debug, Clone)]
@@ -30,11 +33,23 @@ pub struct Config {
     pub max_body_bytes: usize,
     /// The base URL clients see (`http://host:port/fhir`), when not taken from `Host`.
     pub public_base: Option<String>,
+    /// How long a client may take to send a request's headers; its connection is then closed.
+    pub header_read_timeout: Duration,
+    /// How long a client may take to send a whole request body; it is then answered 408.
+    pub body_read_timeout: Duration,
+    /// How long requests in flight may run on after SIGINT or SIGTERM before the server exits.
+    pub shutdown_deadline: Duration,
 }
 
 impl Default for Config {
     fn default() -> Self {
-        Config { max_body_bytes: 32 * 1024 * 1024, public_base: None }
+        Config {
+            max_body_bytes: 32 * 1024 * 1024,
+            public_base: None,
+            header_read_timeout: Duration::from_secs(30),
+            body_read_timeout: Duration::from_secs(60),
+            shutdown_deadline: Duration::from_secs(30),
+        }
     }
 }
 
@@ -61,7 +76,9 @@ pub fn app(state: AppState) -> Router {
             TraceLayer::new_for_http()
                 .make_span_with(request_span)
                 .on_request(())
-                .on_response(log_response),
+                .on_response(log_response)
+                // `log_response` logs server errors already, inside the request span.
+                .on_failure(()),
         )
         .layer(PropagateRequestIdLayer::x_request_id())
         .layer(SetRequestIdLayer::x_request_id(MakeRequestUuid))
@@ -71,15 +88,21 @@ pub fn app(state: AppState) -> Router {
 /// search values, which are health data.
 fn request_span(request: &Request) -> tracing::Span {
     let route = request.extensions().get::<MatchedPath>().map_or("unmatched", |p| p.as_str());
-    // A client may send its own id; log it only when it looks like one (hex, dashes), since
-    // anything else could carry data the log must not hold.
     let request_id = request
         .headers()
         .get("x-request-id")
         .and_then(|v| v.to_str().ok())
-        .filter(|id| id.len() <= 64 && id.chars().all(|c| c.is_ascii_hexdigit() || c == '-'))
+        .filter(|id| is_loggable_request_id(id))
         .unwrap_or("-");
     tracing::info_span!("http.request", method = %request.method(), route, request_id)
+}
+
+/// A client may send its own request id; it is logged when it is a plain token (letters,
+/// digits, `-`, `_`, `.`, at most 64), which covers UUIDs, ULIDs and tracing ids. Anything
+/// else (spaces, `=`, `@`, `/`...) could carry data the log must not hold.
+fn is_loggable_request_id(id: &str) -> bool {
+    let token = |c: char| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.');
+    (1..=64).contains(&id.len()) && id.chars().all(token)
 }
 
 fn log_response(response: &axum::response::Response, latency: Duration, _span: &tracing::Span) {
@@ -89,5 +112,21 @@ fn log_response(response: &axum::response::Response, latency: Duration, _span: &
         tracing::error!(status, micros, "request failed");
     } else {
         tracing::debug!(status, micros, "request done");
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn client_request_ids_are_logged_when_they_are_plain_tokens() {
+        for id in ["4bf92f3577b34da6", "req_01HZX.abc-1", "01J9ZQ3ZK6YB8W2V5Q0F8M7N4C"] {
+            assert!(is_loggable_request_id(id), "{id}");
+        }
+        let long = "a".repeat(65);
+        for id in ["", "a b", "name=Smith", "x@y", "a/b", long.as_str()] {
+            assert!(!is_loggable_request_id(id), "{id}");
+        }
     }
 }

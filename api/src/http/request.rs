@@ -4,7 +4,8 @@
 use axum::body::Bytes;
 use axum::extract::{FromRequest, FromRequestParts, Request};
 use axum::http::request::Parts;
-use axum::http::{HeaderMap, header};
+use axum::http::{HeaderMap, StatusCode, header};
+use chrono::{DateTime, Utc};
 use domain::interaction::{Params, parse_query};
 use domain::outcome::IssueType;
 use domain::{Error, ErrorKind, VersionId};
@@ -12,6 +13,7 @@ use domain::{Error, ErrorKind, VersionId};
 use super::AppState;
 use super::errors::ApiError;
 use super::format::{BodyKind, Format, body_kind};
+use super::respond::parse_date;
 
 /// What a client prefers back from a write (`Prefer: return=...`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -39,6 +41,25 @@ pub(crate) struct FhirRequest {
 impl FhirRequest {
     pub(crate) fn header(&self, name: &str) -> Option<&str> {
         self.headers.get(name).and_then(|v| v.to_str().ok())
+    }
+
+    /// Whether the client's copy is current, by `If-None-Match` (`*`, or a list of ETags one of
+    /// which names `version`) or else by `If-Modified-Since`: a read then answers 304.
+    pub(crate) fn not_modified(&self, version: VersionId, at: DateTime<Utc>) -> bool {
+        if let Some(tags) = self.header("if-none-match") {
+            return etags_match(tags, version);
+        }
+        let since = self.header("if-modified-since").and_then(parse_date);
+        since.is_some_and(|since| at.timestamp() <= since.timestamp())
+    }
+
+    /// Whether `If-None-Match` names the version `current` of the resource a write would
+    /// replace (`*` names any): the write must then fail with 412.
+    pub(crate) fn none_match_fails(&self, current: Option<VersionId>) -> bool {
+        let (Some(tags), Some(current)) = (self.header("if-none-match"), current) else {
+            return false;
+        };
+        etags_match(tags, current)
     }
 
     /// `If-Match`, read as a version ETag.
@@ -75,6 +96,11 @@ impl FromRequestParts<AppState> for FhirRequest {
     }
 }
 
+/// Whether an `If-None-Match` value (`*`, or ETags separated by commas) names `version`.
+fn etags_match(tags: &str, version: VersionId) -> bool {
+    tags.trim() == "*" || tags.split(',').any(|tag| VersionId::parse_etag(tag) == Some(version))
+}
+
 fn base_from_host(headers: &HeaderMap) -> String {
     let host = headers.get(header::HOST).and_then(|v| v.to_str().ok()).unwrap_or("localhost");
     // A Host header is client input: keep it only when it looks like a host name and port.
@@ -99,7 +125,8 @@ fn strict_handling(prefer: &str) -> bool {
     prefer.split([',', ';']).map(str::trim).any(|part| part == "handling=strict")
 }
 
-/// A request body in a media type the server reads, within the size limit.
+/// A request body in a media type the server reads, within the size limit, read in full within
+/// the body read timeout, in UTF-8 (a leading byte-order mark dropped, as RFC 8259 allows).
 pub(crate) struct FhirBody {
     pub(crate) kind: BodyKind,
     pub(crate) bytes: Bytes,
@@ -110,18 +137,39 @@ impl FromRequest<AppState> for FhirBody {
 
     async fn from_request(request: Request, state: &AppState) -> Result<Self, ApiError> {
         let kind = body_kind(request.headers())?;
-        let bytes = Bytes::from_request(request, state).await.map_err(|rejection| {
-            if rejection.status() == axum::http::StatusCode::PAYLOAD_TOO_LARGE {
-                Error::new(
-                    ErrorKind::PayloadTooLarge,
-                    IssueType::TooCostly,
-                    "the body is too large",
-                )
-            } else {
-                Error::bad_request("the body could not be read")
-            }
-        })?;
+        let timeout = state.config.body_read_timeout;
+        let read = tokio::time::timeout(timeout, Bytes::from_request(request, state)).await;
+        let bytes = match read {
+            Err(_) => return Err(body_too_slow().into()),
+            Ok(Err(rejection)) => return Err(unreadable(rejection.status()).into()),
+            Ok(Ok(bytes)) => bytes,
+        };
+        let bytes = match bytes.strip_prefix(BYTE_ORDER_MARK) {
+            Some(_) => bytes.slice(BYTE_ORDER_MARK.len()..),
+            None => bytes,
+        };
+        if std::str::from_utf8(&bytes).is_err() {
+            return Err(Error::bad_request("the body is not UTF-8 (FHIR JSON is UTF-8)").into());
+        }
         Ok(FhirBody { kind, bytes })
+    }
+}
+
+const BYTE_ORDER_MARK: &[u8] = b"\xEF\xBB\xBF";
+
+fn body_too_slow() -> Error {
+    Error::new(
+        ErrorKind::RequestTimeout,
+        IssueType::Timeout,
+        "the body did not arrive in time; send it whole without pausing",
+    )
+}
+
+fn unreadable(status: StatusCode) -> Error {
+    if status == StatusCode::PAYLOAD_TOO_LARGE {
+        Error::new(ErrorKind::PayloadTooLarge, IssueType::TooCostly, "the body is too large")
+    } else {
+        Error::bad_request("the body could not be read")
     }
 }
 
@@ -137,6 +185,16 @@ mod tests {
             prefer_return("handling=strict, return=OperationOutcome"),
             Return::OperationOutcome
         );
+    }
+
+    #[test]
+    fn if_none_match_reads_a_star_or_a_list_of_etags() {
+        let two = VersionId(2);
+        assert!(etags_match("*", two));
+        assert!(etags_match(r#"W/"1", W/"2""#, two));
+        assert!(etags_match(r#""2""#, two));
+        assert!(!etags_match(r#"W/"1", W/"3""#, two));
+        assert!(!etags_match("", two));
     }
 
     #[test]

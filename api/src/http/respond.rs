@@ -39,7 +39,7 @@ pub(crate) fn outcome(outcome: Outcome, request: &FhirRequest, write: bool) -> R
             body(StatusCode::OK, bundles::searchset(&page, request, None), request.format)
         }
         Outcome::History(page) => {
-            body(StatusCode::OK, bundles::history(&page, request), request.format)
+            body(StatusCode::OK, bundles::history(&page, request, &[]), request.format)
         }
     }
 }
@@ -114,9 +114,10 @@ pub(crate) fn body(status: StatusCode, bytes: Vec<u8>, format: Format) -> Respon
     response
 }
 
+/// The body indented, its numbers spelled as they were.
 fn indent(bytes: Vec<u8>) -> Vec<u8> {
     match serde_json::from_slice::<serde_json::Value>(&bytes) {
-        Ok(value) => serde_json::to_vec_pretty(&value).unwrap_or(bytes),
+        Ok(value) => domain::json::write_pretty(&value, &Spellings::scan(&bytes)),
         Err(_) => bytes,
     }
 }

@@ -91,7 +91,8 @@ pub(crate) async fn compartment_search(
     Path((owner, id, type_name)): Path<(String, String, String)>,
     request: FhirRequest,
 ) -> Reply {
-    let compartment = Compartment { resource_type: resource_type(&owner)?, id: resource_id(&id)? };
+    let owner = resource_type(&owner)?;
+    let compartment = Compartment { resource_type: owner, id: resource_id(owner, &id)? };
     run(&state, &request, Some(resource_type(&type_name)?), Some(compartment)).await
 }
 
@@ -110,7 +111,8 @@ pub(crate) async fn compartment_search_post(
     mut request: FhirRequest,
     body: Bytes,
 ) -> Reply {
-    let compartment = Compartment { resource_type: resource_type(&owner)?, id: resource_id(&id)? };
+    let owner = resource_type(&owner)?;
+    let compartment = Compartment { resource_type: owner, id: resource_id(owner, &id)? };
     take_form(&mut request, &body)?;
     run(&state, &request, Some(resource_type(&type_name)?), Some(compartment)).await
 }

@@ -22,7 +22,7 @@ use std::time::Instant;
 
 use anyhow::{Context, bail};
 
-pub use report::{Failure, LoadReport, MAX_SHOWN_FAILURES};
+pub use report::{Failure, LoadReport, MAX_SHOWN_FAILURES, Unit};
 pub use requests::BATCH_SIZE;
 pub use sink::{FHIR_JSON, HttpSink, Method, RouterSink, Sink};
 

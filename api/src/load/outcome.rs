@@ -19,12 +19,21 @@ pub(crate) struct Failed {
     pub(crate) entry: Option<u64>,
     pub(crate) resources: u64,
     pub(crate) reason: String,
+    /// The position of the entry that failed a whole request (a transaction), when the
+    /// server's OperationOutcome names it (`Bundle.entry[7]`).
+    pub(crate) culprit: Option<u64>,
+}
+
+impl Failed {
+    pub(crate) fn one(entry: Option<u64>, reason: String) -> Self {
+        Failed { entry, resources: 1, reason, culprit: None }
+    }
 }
 
 impl Judged {
     /// One resource, or a whole file, that failed.
     pub(crate) fn failure(entry: Option<u64>, reason: String) -> Self {
-        Self { loaded: 0, failures: vec![Failed { entry, resources: 1, reason }] }
+        Self { loaded: 0, failures: vec![Failed::one(entry, reason)] }
     }
 
     pub(crate) fn failed(&self) -> u64 {
@@ -38,9 +47,10 @@ pub(crate) fn judge(
     response: Result<(u16, Option<Value>), String>,
 ) -> Judged {
     match response {
-        Err(reason) => all_failed(positions, &reason),
+        Err(reason) => all_failed(positions, &reason, None),
         Ok((status, body)) if !(200..300).contains(&status) => {
-            all_failed(positions, &reason(status, body.as_ref()))
+            let culprit = body.as_ref().and_then(failing_entry);
+            all_failed(positions, &reason(status, body.as_ref()), culprit)
         }
         Ok((_, body)) => match positions {
             Positions::Whole => Judged { loaded: 1, failures: Vec::new() },
@@ -49,14 +59,26 @@ pub(crate) fn judge(
     }
 }
 
-/// Fails every resource of a request, reported once for them all.
-fn all_failed(positions: &Positions, reason: &str) -> Judged {
-    let (entry, resources) = match positions {
-        Positions::Whole => (None, 1),
-        Positions::Entries(entries) => (entries.first().copied(), entries.len() as u64),
+/// Fails every resource of a request, reported once for them all; `culprit` is the index of
+/// the Bundle entry that failed it, if known.
+fn all_failed(positions: &Positions, reason: &str, culprit: Option<usize>) -> Judged {
+    let (entry, resources, culprit) = match positions {
+        Positions::Whole => (None, 1, None),
+        Positions::Entries(entries) => {
+            let culprit = culprit.and_then(|index| entries.get(index).copied());
+            (entries.first().copied(), entries.len() as u64, culprit)
+        }
     };
-    let failures = vec![Failed { entry, resources, reason: reason.to_owned() }];
+    let failures = vec![Failed { entry, resources, reason: reason.to_owned(), culprit }];
     Judged { loaded: 0, failures }
+}
+
+/// The index of the entry an OperationOutcome locates its first issue in (`Bundle.entry[7]`,
+/// or a path through it).
+fn failing_entry(outcome: &Value) -> Option<usize> {
+    let expression = outcome.pointer("/issue/0/expression/0")?.as_str()?;
+    let index = expression.strip_prefix("Bundle.entry[")?.split(']').next()?;
+    index.parse().ok()
 }
 
 /// Reads a batch or transaction response entry by entry; an entry the server did not answer
@@ -67,7 +89,7 @@ fn judge_entries(positions: &[u64], body: Option<&Value>) -> Judged {
     for (index, &position) in positions.iter().enumerate() {
         match answers.and_then(|answers| answers.get(index)).and_then(entry_failure) {
             Some(reason) => {
-                judged.failures.push(Failed { entry: Some(position), resources: 1, reason });
+                judged.failures.push(Failed::one(Some(position), reason));
             }
             None => judged.loaded += 1,
         }
@@ -113,7 +135,7 @@ mod tests {
     }
 
     fn one(entry: u64, reason: &str) -> Failed {
-        Failed { entry: Some(entry), resources: 1, reason: reason.to_owned() }
+        Failed::one(Some(entry), reason.to_owned())
     }
 
     #[test]
@@ -126,8 +148,18 @@ mod tests {
     fn a_rejected_request_fails_all_its_resources_once_with_the_diagnostics() {
         let judged = judge(&Positions::Entries(vec![4, 7]), Ok((400, Some(outcome("bad bundle")))));
         let reason = "HTTP 400: bad bundle".to_owned();
-        assert_eq!(judged.failures, [Failed { entry: Some(4), resources: 2, reason }]);
+        let expected = Failed { entry: Some(4), resources: 2, reason, culprit: None };
+        assert_eq!(judged.failures, [expected]);
         assert_eq!(judged.failed(), 2);
+    }
+
+    #[test]
+    fn a_rejected_transaction_names_the_entry_its_outcome_locates() {
+        let mut outcome = outcome("operations are not supported");
+        outcome["issue"][0]["expression"] = json!(["Bundle.entry[2].resource.birthDate"]);
+        let judged = judge(&Positions::Entries(vec![4, 5, 6, 7]), Ok((501, Some(outcome))));
+        assert_eq!(judged.failures[0].culprit, Some(6));
+        assert_eq!(judged.failed(), 4);
     }
 
     #[test]

@@ -141,7 +141,10 @@ fn ndjson_line(line: &[u8], number: u64, batch: &mut BatchBuilder, emit: Emit<'_
     }
     match serde_json::from_slice::<Value>(raw) {
         Ok(resource) => add(batch, number, &resource, raw, emit),
-        Err(error) => emit(fail(Some(number), json_error(&error))),
+        // The line is the position; serde counts from 1 within it.
+        Err(error) => {
+            emit(fail(Some(number), format!("invalid JSON at column {}", error.column())))
+        }
     }
 }
 
@@ -309,7 +312,7 @@ mod tests {
         assert_eq!(
             failures,
             [
-                (Some(3), "invalid JSON at line 1 column 2"),
+                (Some(3), "invalid JSON at column 2"),
                 (Some(4), "the resource has no valid resourceType"),
                 (Some(5), "the resource id is not a valid FHIR id"),
             ]

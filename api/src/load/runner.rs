@@ -18,10 +18,10 @@ use serde_json::Value;
 use tokio::sync::{Semaphore, mpsc};
 
 use super::outcome::{Judged, judge};
-use super::report::LoadReport;
+use super::report::{LoadReport, Unit};
 use super::requests::{Item, Request, produce};
 use super::sink::Sink;
-use super::source::SourceFile;
+use super::source::{Layout, SourceFile};
 
 /// Retries after a failure to reach the server, waiting `BACKOFF`, then twice, then four times
 /// as long.
@@ -73,27 +73,31 @@ impl Runner {
 
     async fn load_file(&self, file: SourceFile) {
         let path = file.path.clone();
+        let unit = match file.layout {
+            Layout::Json => Unit::Entry,
+            Layout::Ndjson => Unit::Line,
+        };
         let (sender, mut receiver) = mpsc::channel(1);
         let reader = tokio::task::spawn_blocking(move || {
             produce(&file, &mut |item| sender.blocking_send(item).is_ok());
         });
         let items = futures::stream::poll_fn(|cx| receiver.poll_recv(cx));
-        items.for_each_concurrent(self.concurrency, |item| self.handle(&path, item)).await;
+        items.for_each_concurrent(self.concurrency, |item| self.handle(&path, unit, item)).await;
         if let Err(error) = reader.await {
             let reason = format!("reading the file stopped: {error}");
-            self.record(&path, Judged::failure(None, reason));
+            self.record(&path, unit, Judged::failure(None, reason));
         }
         let done = self.files_done.fetch_add(1, Ordering::Relaxed) + 1;
         self.progress.set_message(format!("{done}/{} files", self.files_total));
         tracing::debug!(file = %path.display(), "file loaded");
     }
 
-    async fn handle(&self, path: &Path, item: Item) {
+    async fn handle(&self, path: &Path, unit: Unit, item: Item) {
         let judged = match item {
             Item::Fail { entry, reason } => Judged::failure(entry, reason),
             Item::Send(request) => judge(&request.positions, self.send(&request).await),
         };
-        self.record(path, judged);
+        self.record(path, unit, judged);
     }
 
     /// Sends a request, retrying when the server cannot be reached.
@@ -116,9 +120,9 @@ impl Runner {
         }
     }
 
-    fn record(&self, path: &Path, judged: Judged) {
+    fn record(&self, path: &Path, unit: Unit, judged: Judged) {
         let count = judged.loaded + judged.failed();
-        self.report.lock().unwrap_or_else(PoisonError::into_inner).record(path, judged);
+        self.report.lock().unwrap_or_else(PoisonError::into_inner).record(path, unit, judged);
         self.progress.inc(count);
     }
 }

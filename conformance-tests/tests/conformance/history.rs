@@ -1,8 +1,9 @@
 //! History of an instance, a type and the system, with `_count`, `_since` and paging.
 
+use reqwest::Method;
 use serde_json::json;
 
-use conformance_tests::{json, spawn_app};
+use conformance_tests::{json, outcome, spawn_app};
 
 #[tokio::test]
 async fn instance_history_lists_every_version_newest_first_with_methods() {
@@ -71,4 +72,48 @@ async fn since_keeps_only_versions_at_or_after_the_instant() {
     let page = json(app.client.get(&url).query(&[("_since", since)]).send().await.unwrap()).await;
     assert_eq!(page["total"], 1);
     assert_eq!(page["entry"][0]["resource"]["id"], "b");
+}
+
+#[tokio::test]
+async fn history_of_an_id_that_never_existed_is_404_but_of_a_deleted_one_is_200() {
+    let app = spawn_app().await;
+    outcome(app.get("/Patient/never/_history").await, 404).await;
+    app.put("/Patient/gone", &json!({"resourceType": "Patient", "id": "gone"})).await;
+    app.delete("/Patient/gone").await;
+    let history = json(app.get("/Patient/gone/_history").await).await;
+    assert_eq!(history["total"], 2);
+}
+
+#[tokio::test]
+async fn history_with_count_0_gives_the_total_alone() {
+    let app = spawn_app().await;
+    for id in ["a", "b"] {
+        app.put(&format!("/Patient/{id}"), &json!({"resourceType": "Patient", "id": id})).await;
+    }
+    for path in ["/Patient/_history?_count=0", "/_history?_count=0", "/Patient/a/_history?_count=0"]
+    {
+        let history = json(app.get(path).await).await;
+        assert!(history["total"].as_u64().unwrap() >= 1, "{path}: {history}");
+        assert!(history.get("entry").is_none(), "{path}: {history}");
+        let links = history["link"].as_array().unwrap();
+        assert!(links.iter().all(|l| l["relation"] != "next"), "{path}: {history}");
+    }
+}
+
+#[tokio::test]
+async fn at_and_list_are_refused_under_strict_handling_and_named_in_a_warning_otherwise() {
+    let app = spawn_app().await;
+    app.put("/Patient/a", &json!({"resourceType": "Patient", "id": "a"})).await;
+    let path = "/Patient/a/_history?_at=2020-01-01&_list=x";
+    let strict = app.request(Method::GET, path).header("prefer", "handling=strict");
+    let issue = outcome(strict.send().await.unwrap(), 400).await;
+    assert!(issue["diagnostics"].as_str().unwrap().contains("_at, _list"), "{issue}");
+
+    let history = json(app.get(path).await).await;
+    let warning = &history["entry"][0]["response"]["outcome"]["issue"][0];
+    assert_eq!(warning["severity"], "warning", "{history}");
+    assert!(warning["diagnostics"].as_str().unwrap().contains("_at, _list"), "{history}");
+    assert_eq!(history["entry"][1]["resource"]["id"], "a");
+    let self_link = history["link"][0]["url"].as_str().unwrap();
+    assert!(!self_link.contains("_at") && !self_link.contains("_list"), "{self_link}");
 }

@@ -6,12 +6,16 @@
 #![allow(clippy::unwrap_used)]
 
 mod bad_input;
+mod conditional;
+mod connections;
 mod crud;
 mod examples;
 mod fhirclient;
 mod history;
 mod house_rules;
 mod include;
+mod negotiation;
+mod numbers;
 mod official_bundles;
 mod search;
 mod search_routes;

@@ -662,3 +662,18 @@ async fn a_condition_with_an_unknown_parameter_is_refused_rather_than_widened() 
         .unwrap();
     outcome(response, 400).await;
 }
+
+#[tokio::test]
+async fn the_self_link_leaves_out_ignored_parameters_and_shows_the_count_applied() {
+    let app = spawn_app().await;
+    put(&app, json!({"resourceType": "Patient", "id": "s1", "gender": "male"})).await;
+    let bundle = search(&app, "Patient?gender=male&foo=secret&_count=100000").await;
+    let self_link = bundle["link"][0]["url"].as_str().unwrap();
+    assert_eq!(bundle["link"][0]["relation"], "self");
+    assert!(self_link.contains("gender=male"), "{self_link}");
+    assert!(!self_link.contains("foo"), "{self_link}");
+    assert!(
+        self_link.contains("_count=1000") && !self_link.contains("_count=100000"),
+        "{self_link}"
+    );
+}

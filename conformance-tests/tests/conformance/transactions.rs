@@ -57,7 +57,7 @@ async fn a_json_patch_carried_in_a_binary_entry_patches_the_resource() {
     let bundle = json!({"resourceType": "Bundle", "type": "transaction", "entry": [
         entry("PATCH", &format!("Patient/{id}"), Some(wrong), None)]});
     let issue = outcome(app.post("", &bundle).await, 400).await;
-    assert_eq!(issue["expression"][0], "Bundle.entry[0]");
+    assert_eq!(issue["expression"], json!(["Bundle.entry[0].resource.contentType"]));
 }
 
 #[tokio::test]
@@ -88,7 +88,7 @@ async fn a_transaction_whose_last_entry_fails_stores_nothing() {
         entry("PUT", "Patient/t3", Some(json!({"resourceType": "Patient", "id": "other"})), None),
     ]});
     let issue = outcome(app.post("", &bundle).await, 400).await;
-    assert_eq!(issue["expression"][0], "Bundle.entry[2]");
+    assert_eq!(issue["expression"], json!(["Bundle.entry[2].resource.id"]));
     assert_eq!(app.get("/Patient/t1").await.status(), 404);
     assert_eq!(app.get("/Patient/t2").await.status(), 404);
 }
@@ -233,4 +233,87 @@ async fn a_reference_to_a_urn_uuid_no_entry_has_fails_the_transaction() {
     let issue = outcome(app.post("", &bundle).await, 400).await;
     assert_eq!(issue["expression"][0], "Bundle.entry[0]");
     assert_eq!(json(app.get("/Observation").await).await["total"], 0);
+}
+
+/// `Patient/<id>` at version 2.
+async fn patient_at_version_2(app: &conformance_tests::TestApp, id: &str) {
+    let body = json!({"resourceType": "Patient", "id": id});
+    app.put(&format!("/Patient/{id}"), &body).await;
+    app.put(&format!("/Patient/{id}"), &body).await;
+}
+
+fn delete_if_match(url: &str, if_match: &str) -> Value {
+    let mut delete = entry("DELETE", url, None, None);
+    delete["request"]["ifMatch"] = json!(if_match);
+    delete
+}
+
+#[tokio::test]
+async fn a_transaction_delete_with_a_stale_if_match_fails_whole_and_deletes_nothing() {
+    let app = spawn_app().await;
+    patient_at_version_2(&app, "x1").await;
+    let bundle = json!({"resourceType": "Bundle", "type": "transaction", "entry": [
+        entry("PUT", "Patient/x2", Some(json!({"resourceType": "Patient", "id": "x2"})), None),
+        delete_if_match("Patient/x1", "W/\"1\""),
+    ]});
+    let issue = outcome(app.post("", &bundle).await, 412).await;
+    assert_eq!(issue["expression"][0], "Bundle.entry[1]");
+    assert_eq!(app.get("/Patient/x1").await.status(), 200);
+    assert_eq!(app.get("/Patient/x2").await.status(), 404);
+}
+
+#[tokio::test]
+async fn a_batch_delete_with_a_stale_or_malformed_if_match_fails_that_entry_alone() {
+    let app = spawn_app().await;
+    patient_at_version_2(&app, "y1").await;
+    patient_at_version_2(&app, "y2").await;
+    let bundle = json!({"resourceType": "Bundle", "type": "batch", "entry": [
+        delete_if_match("Patient/y1", "W/\"1\""),
+        delete_if_match("Patient/y1", "two"),
+        delete_if_match("Patient/y2", "W/\"2\""),
+    ]});
+    let body = json(app.post("", &bundle).await).await;
+    let status = |i: usize| body["entry"][i]["response"]["status"].as_str().unwrap().to_owned();
+    assert!(status(0).starts_with("412"), "{body}");
+    assert!(status(1).starts_with("400"), "{body}");
+    assert!(status(2).starts_with("204"), "{body}");
+    assert_eq!(app.get("/Patient/y1").await.status(), 200);
+    assert_eq!(app.get("/Patient/y2").await.status(), 410);
+}
+
+#[tokio::test]
+async fn a_batch_read_of_a_resource_at_version_2_is_answered_as_a_read_not_a_write() {
+    let app = spawn_app().await;
+    patient_at_version_2(&app, "g").await;
+    let bundle = json!({"resourceType": "Bundle", "type": "batch", "entry": [
+        entry("GET", "Patient/g", None, None),
+        entry("PUT", "Patient/g", Some(json!({"resourceType": "Patient", "id": "g"})), None),
+    ]});
+    let response = app
+        .request(reqwest::Method::POST, "")
+        .header("content-type", "application/fhir+json")
+        .header("prefer", "return=minimal")
+        .body(bundle.to_string())
+        .send()
+        .await
+        .unwrap();
+    let body = json(response).await;
+    let (read, write) = (&body["entry"][0], &body["entry"][1]);
+    assert_eq!(read["resource"]["meta"]["versionId"], "2", "{body}");
+    assert!(read["response"].get("location").is_none(), "{body}");
+    assert_eq!(write["response"]["location"], "Patient/g/_history/3");
+    assert!(write.get("resource").is_none(), "return=minimal drops the written resource");
+}
+
+#[tokio::test]
+async fn an_invalid_resource_in_a_transaction_is_located_by_one_path_through_its_entry() {
+    let app = spawn_app().await;
+    let bundle = json!({"resourceType": "Bundle", "type": "transaction", "entry": [
+        entry("POST", "Patient", Some(json!({"resourceType": "Patient"})), None),
+        entry("POST", "Patient", Some(json!({"resourceType": "Patient"})), None),
+        entry("POST", "Patient", Some(json!({"resourceType": "Patient", "birthDate": "1970-13"})),
+            None),
+    ]});
+    let issue = outcome(app.post("", &bundle).await, 422).await;
+    assert_eq!(issue["expression"], json!(["Bundle.entry[2].resource.birthDate"]));
 }

@@ -50,6 +50,14 @@ fn text(prim: &Primitive, s: &str) -> Result<(), Problem> {
     if s.is_empty() {
         return Err((IssueType::Value, format!("A value of type {} must not be empty", prim.name)));
     }
+    if s.chars().any(is_forbidden_control) {
+        let message = format!(
+            "A value of type {} must not hold control characters (below U+0020, only tab, \
+             carriage return and line feed are allowed)",
+            prim.name
+        );
+        return Err((IssueType::Value, message));
+    }
     let valid = match &prim.format {
         // The spec's regex for string and markdown, `[ \r\n\t\S]+`, only says "not empty" (in
         // XML Schema, `\S` is anything but those four blanks), so it is not worth running on
@@ -66,6 +74,12 @@ fn text(prim: &Primitive, s: &str) -> Result<(), Problem> {
         return Ok(());
     }
     Err((IssueType::Value, format_message(prim)))
+}
+
+/// R4 strings hold no character below U+0020 but tab, CR and LF (and PostgreSQL text cannot
+/// hold U+0000 at all).
+fn is_forbidden_control(c: char) -> bool {
+    c < ' ' && !matches!(c, '\t' | '\r' | '\n')
 }
 
 fn format_message(prim: &Primitive) -> String {
@@ -147,6 +161,17 @@ mod tests {
         assert!(check_as("code", json!("a\u{a0}")).is_ok(), "only ASCII blanks are blanks");
         assert!(check_as("id", json!("a".repeat(64))).is_ok());
         assert!(check_as("id", json!("a".repeat(65))).is_err());
+    }
+
+    #[test]
+    fn control_characters_other_than_tab_cr_and_lf_are_refused_in_every_string_type() {
+        for text in ["a\u{0}b", "\u{1}", "a\u{1b}[31m", "x\u{1f}"] {
+            for type_name in ["string", "code", "uri", "markdown", "xhtml"] {
+                let (code, _) = check_as(type_name, json!(text)).expect_err(type_name);
+                assert_eq!(code, IssueType::Value, "{type_name}");
+            }
+        }
+        assert!(check_as("string", json!("line one\r\n\tline two")).is_ok());
     }
 
     #[test]

@@ -94,6 +94,10 @@ pub enum QueryError {
     /// More parameters, or more alternatives in one, than a search may hold.
     #[error("a search holds at most {MAX_PARAMS} parameters of at most {MAX_VALUES} values each")]
     TooLarge,
+    /// A name or value holding a control character (below U+0020 but tab, CR and LF), which
+    /// no FHIR string holds; the name is shown with such characters as `?`.
+    #[error("search parameter `{param}` holds a control character")]
+    ControlCharacter { param: String },
 }
 
 /// The most parameters one search holds (result parameters included).
@@ -124,6 +128,7 @@ pub fn parse_at(
     {
         return Err(QueryError::TooLarge);
     }
+    params.iter().try_for_each(|(name, value)| refuse_controls(name, value))?;
     let mut query =
         SearchQuery { resource_type: resource_type.map(str::to_owned), ..SearchQuery::default() };
     result::read_types(&mut query, params)?;
@@ -138,6 +143,15 @@ pub fn parse_at(
         }
     }
     Ok(query)
+}
+
+fn refuse_controls(name: &str, value: &str) -> Result<(), QueryError> {
+    let is_control = |c: char| c < ' ' && !matches!(c, '\t' | '\r' | '\n');
+    if !name.chars().chain(value.chars()).any(is_control) {
+        return Ok(());
+    }
+    let param = name.chars().map(|c| if is_control(c) { '?' } else { c }).collect();
+    Err(QueryError::ControlCharacter { param })
 }
 
 /// The types a parameter name is looked up on: the searched type, the `_type` list, or
@@ -398,6 +412,15 @@ mod tests {
         let message = err.to_string();
         assert!(message.contains("birthdate"), "{message}");
         assert!(!message.contains("1974-13-45"), "{message}");
+    }
+
+    #[test]
+    fn control_characters_in_a_name_or_value_are_an_error_that_quotes_neither() {
+        let err = query("Patient", &[("name", "a\u{0}b")]).expect_err("invalid");
+        assert_eq!(err, QueryError::ControlCharacter { param: "name".into() });
+        let err = query("Patient", &[("na\u{1}me", "x")]).expect_err("invalid");
+        assert_eq!(err, QueryError::ControlCharacter { param: "na?me".into() });
+        assert!(query("Patient", &[("name", "a\tb")]).is_ok());
     }
 
     #[test]
