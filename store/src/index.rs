@@ -8,6 +8,7 @@
 //! inside the transaction writes the staged rows first (`WriteTx::flushed`).
 
 use std::collections::HashSet;
+use std::sync::atomic::{AtomicBool, Ordering};
 
 use domain::{Error, Resource};
 
@@ -17,6 +18,16 @@ use search::{IndexEntry, IndexValue, ParamKind};
 use serde_json::Value;
 
 use crate::db::{Backend, execute};
+
+/// Whether new versions get search index rows: always, except in a server started with
+/// `panorama serve --no-search-index`, for the benchmark that measures what indexing costs.
+static INDEXING: AtomicBool = AtomicBool::new(true);
+
+/// For benchmarks only: from now on, versions written by this process get no search index rows,
+/// so searches no longer find them: data loaded so is for measuring, not for searching.
+pub fn disable_search_index_for_benchmarks() {
+    INDEXING.store(false, Ordering::Relaxed);
+}
 
 /// Parameters read from `resources` itself (`id`, `last_updated`), so they get no index rows.
 pub(crate) const FROM_RESOURCES: [&str; 2] = ["_id", "_lastUpdated"];
@@ -234,6 +245,9 @@ impl Staged {
 
     /// Stages the index rows of a resource's new current version.
     pub(crate) fn add(&mut self, resource: &Resource, rid: i64) {
+        if !INDEXING.load(Ordering::Relaxed) {
+            return;
+        }
         let resource_type = resource.resource_type().as_str();
         let mut n = 0;
         for IndexEntry { param, value } in search::extract(resource.json()) {

@@ -11,12 +11,14 @@ mod index;
 mod patch;
 mod query;
 mod rows;
+pub mod scratch;
 mod transaction;
 
 pub use db::{Backend, Store};
 pub use engine::{Outcome, SearchPage};
 pub use history::{DEFAULT_COUNT, MAX_COUNT};
 pub use history::{HistoryPage, HistoryScope};
+pub use index::disable_search_index_for_benchmarks;
 pub use query::{CURSOR_PARAM, DEFAULT_SEARCH_COUNT, MAX_SEARCH_COUNT};
 pub use rows::{StoredMethod, Version};
 pub use transaction::{EntryOutcome, EntryResult};

@@ -15,6 +15,7 @@ pub async fn load(args: LoadArgs) -> anyhow::Result<ExitCode> {
                 database: args.database.clone(),
                 max_body_mib: 256,
                 public_base: Some("http://localhost/fhir".into()),
+                no_search_index: false,
             };
             let state = super::serve::open_state(&serve).await?;
             Arc::new(RouterSink(crate::http::app(state)))

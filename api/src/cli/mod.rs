@@ -1,4 +1,4 @@
-//! The `panorama` command line: `serve`, `load`, `migrate` and `bench`.
+//! The `panorama` command line: `serve`, `load`, `migrate` and `bench` (`core`, `search`).
 
 mod bench;
 mod load;
@@ -9,7 +9,7 @@ use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
-pub use bench::{BenchArgs, GeneratorChoice, bench};
+pub use bench::{BenchArgs, BenchCommand, CoreArgs, GeneratorChoice, SearchArgs, bench};
 pub use load::load;
 pub use serve::serve;
 
@@ -46,11 +46,11 @@ pub enum Command {
     Load(LoadArgs),
     /// Apply pending database migrations and exit.
     Migrate(DatabaseArgs),
-    /// Measure load, read and write speed and memory of a fresh server on this machine.
+    /// Measure the speed and memory of a fresh server on this machine (`core`, `search`).
     ///
-    /// Starts `panorama serve` as a child process on a temporary SQLite data dir, loads the
-    /// Synthea set into it over HTTP, reads patients back, creates DocumentReferences, and prints
-    /// each figure next to its target. Requests come from wrk when it is installed.
+    /// Starts `panorama serve` as a child process on a database of its own, loads data into it
+    /// over HTTP, times requests, and prints each figure next to its target. Requests come from
+    /// wrk when it is installed.
     Bench(BenchArgs),
 }
 
@@ -94,6 +94,11 @@ pub struct ServeArgs {
     /// The FHIR base URL clients see, when it differs from http://<Host header>/fhir.
     #[arg(long)]
     pub public_base: Option<String>,
+
+    /// For benchmarks only: write no search index rows, so that `panorama bench search` can
+    /// measure what indexing costs at ingest. Searches then find nothing that was written.
+    #[arg(long, hide = true)]
+    pub no_search_index: bool,
 }
 
 #[derive(Debug, Clone, Args)]

@@ -26,6 +26,10 @@ pub async fn serve(args: ServeArgs) -> anyhow::Result<()> {
 
 /// The store, migrated, and the configuration every handler sees.
 pub(crate) async fn open_state(args: &ServeArgs) -> anyhow::Result<AppState> {
+    if args.no_search_index {
+        store::disable_search_index_for_benchmarks();
+        tracing::warn!("search index disabled: searches will not find what is written");
+    }
     let url = args.database.url()?;
     let pool = if url.starts_with("postgres") { POOL_SIZE_POSTGRES } else { POOL_SIZE_SQLITE };
     let store = Store::open(&url, pool).await.context("cannot open the database")?;
