@@ -19,6 +19,7 @@ async fn main() -> ExitCode {
     let result = match cli.command {
         Command::Serve(args) => api::cli::serve(args).await.map(|()| ExitCode::SUCCESS),
         Command::Migrate(args) => migrate(args).await.map(|()| ExitCode::SUCCESS),
+        Command::Reindex(args) => api::cli::reindex(args).await.map(|()| ExitCode::SUCCESS),
         Command::Load(args) => api::cli::load(args).await,
         Command::Bench(args) => api::cli::bench(args).await,
     };

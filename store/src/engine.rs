@@ -276,7 +276,9 @@ async fn save(
     resource.stamp(&id, version, last_updated);
     let body = resource.to_bytes();
     let entries = cpu_bound(body.len(), || {
-        domain::validate(&resource).map(|()| search::extract(resource.json()))
+        domain::validate(&resource).map(|()| {
+            if crate::index::indexing() { search::extract(resource.json()) } else { Vec::new() }
+        })
     })?;
     let version = Version {
         resource_type: resource.resource_type(),

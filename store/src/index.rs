@@ -8,6 +8,7 @@
 //! inside the transaction writes the staged rows first (`WriteTx::flushed`).
 
 use std::collections::HashSet;
+use std::sync::atomic::{AtomicBool, Ordering};
 
 use domain::{Error, ResourceType};
 
@@ -17,6 +18,21 @@ use search::{IndexEntry, IndexValue, ParamKind};
 use serde_json::Value;
 
 use crate::db::{Backend, execute};
+
+/// Whether new versions get search index rows: always, except in a server started with
+/// `panorama serve --no-search-index`, for the benchmark that measures what indexing costs.
+static INDEXING: AtomicBool = AtomicBool::new(true);
+
+/// For benchmarks only: from now on, versions written by this process get no search index rows,
+/// so searches no longer find them: data loaded so is for measuring, not for searching.
+pub fn disable_search_index_for_benchmarks() {
+    INDEXING.store(false, Ordering::Relaxed);
+}
+
+/// Whether this process writes search index rows (see `disable_search_index_for_benchmarks`).
+pub(crate) fn indexing() -> bool {
+    INDEXING.load(Ordering::Relaxed)
+}
 
 /// Parameters read from `resources` itself (`id`, `last_updated`), so they get no index rows.
 pub(crate) const FROM_RESOURCES: [&str; 2] = ["_id", "_lastUpdated"];
@@ -44,7 +60,7 @@ enum Column {
 }
 
 impl Table {
-    const ALL: [Table; 9] = [
+    pub(crate) const ALL: [Table; 9] = [
         Table::Token,
         Table::OfType,
         Table::String,
@@ -235,6 +251,9 @@ impl Staged {
     /// Stages the index rows of a resource's new current version: the `entries` that
     /// `search::extract` found in it.
     pub(crate) fn add(&mut self, resource_type: ResourceType, entries: Vec<IndexEntry>, rid: i64) {
+        if !indexing() {
+            return;
+        }
         let resource_type = resource_type.as_str();
         let mut n = 0;
         for IndexEntry { param, value } in entries {

@@ -13,6 +13,7 @@ mod patch;
 mod query;
 mod reindex;
 mod rows;
+pub mod scratch;
 mod transaction;
 
 pub use blocking::{HEAVY_BYTES, cpu_bound};
@@ -20,6 +21,7 @@ pub use db::{Backend, Store};
 pub use engine::{Outcome, SearchPage};
 pub use history::{DEFAULT_COUNT, MAX_COUNT};
 pub use history::{HistoryPage, HistoryScope};
+pub use index::disable_search_index_for_benchmarks;
 pub use query::{CURSOR_PARAM, DEFAULT_SEARCH_COUNT, MAX_SEARCH_COUNT};
 pub use rows::{StoredMethod, Version};
 pub use transaction::{EntryOutcome, EntryResult};

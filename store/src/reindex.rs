@@ -56,3 +56,94 @@ impl Store {
             .collect()
     }
 }
+
+#[cfg(test)]
+mod tests {
+    // reason: a test reports its failure by panicking
+    #![allow(clippy::unwrap_used)]
+
+    use domain::interaction::Interaction;
+    use serde_json::json;
+
+    use crate::index::Table;
+    use crate::{Outcome, Store};
+
+    async fn matches(store: &Store, family: &str) -> usize {
+        let search = Interaction::Search {
+            resource_type: ResourceType::parse("Patient"),
+            params: vec![("family".into(), family.into())],
+            strict: true,
+            compartment: None,
+        };
+        match store.execute(search).await.unwrap() {
+            Outcome::Search(page) => page.matches.len(),
+            other => panic!("not a search page: {other:?}"),
+        }
+    }
+
+    use super::*;
+
+    /// An in-memory SQLite database, or a scratch PostgreSQL one (dropped by the caller) when
+    /// the suite runs on PostgreSQL.
+    async fn scratch_store() -> (Store, Option<(String, String)>) {
+        let admin = std::env::var("PANORAMA_TEST_DATABASE_URL").ok().filter(|u| !u.is_empty());
+        let (url, scratch) = match admin {
+            None => ("sqlite::memory:".to_owned(), None),
+            Some(admin) => {
+                let nanos = std::time::UNIX_EPOCH.elapsed().unwrap().as_nanos();
+                let name = format!("panorama_test_reindex_{}_{nanos}", std::process::id());
+                let url = crate::scratch::create_database(&admin, &name).await.unwrap();
+                (url, Some((admin, name)))
+            }
+        };
+        let store = Store::open(&url, 1).await.unwrap();
+        store.migrate().await.unwrap();
+        (store, scratch)
+    }
+
+    #[tokio::test]
+    async fn lost_index_rows_are_written_again() {
+        let (store, scratch) = scratch_store().await;
+        for (family, id) in [("Müller", "a"), ("Zoë", "b"), ("Dupont", "c")] {
+            let body = json!({"resourceType": "Patient", "id": id, "name": [{"family": family}]});
+            let resource = Resource::parse(body.to_string().as_bytes()).unwrap();
+            let update = Interaction::Update {
+                id: domain::ResourceId::parse(id).unwrap(),
+                resource,
+                if_match: None,
+            };
+            store.execute(update).await.unwrap();
+        }
+        let delete = Interaction::Delete {
+            resource_type: ResourceType::parse("Patient").unwrap(),
+            id: domain::ResourceId::parse("c").unwrap(),
+            if_match: None,
+        };
+        store.execute(delete).await.unwrap();
+        assert_eq!(matches(&store, "muller").await, 1);
+        for table in Table::ALL {
+            crate::db::execute(
+                &store.db,
+                store.backend,
+                &format!("DELETE FROM {}", table.name()),
+                vec![],
+            )
+            .await
+            .unwrap();
+        }
+        assert_eq!(matches(&store, "muller").await, 0);
+
+        let seen = std::sync::Mutex::new(Vec::new());
+        let done = store.reindex(|done| seen.lock().unwrap().push(done)).await.unwrap();
+
+        assert_eq!(done, 2, "the deleted resource gets no rows");
+        assert_eq!(*seen.lock().unwrap(), vec![2]);
+        assert_eq!(matches(&store, "muller").await, 1);
+        assert_eq!(matches(&store, "zoe").await, 1);
+        assert_eq!(matches(&store, "dupont").await, 0);
+        if let Some((admin, name)) = scratch {
+            drop(store);
+            crate::scratch::drop_database(&admin, &name).await.unwrap();
+        }
+    }
+}

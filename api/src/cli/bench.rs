@@ -1,59 +1,61 @@
-//! `panorama bench`: the speed and memory figures of the core server on this machine.
+//! `panorama bench`: speed and memory figures of a fresh server on this machine, printed next to
+//! their targets.
 //!
-//! A fresh server runs as a child process on a temporary SQLite data dir. The bench loads the
-//! Synthea set into it over HTTP, reads patients back, writes DocumentReferences, samples the
-//! child's memory from `/proc`, and prints each figure next to its target. Requests are driven
-//! by `wrk` when it is installed, otherwise by the generator built in here.
+//! Every bench starts `panorama serve` as a child process on a database of its own (a temporary
+//! SQLite data dir, or a fresh PostgreSQL database), loads data into it over HTTP, drives
+//! requests with `wrk` when it is installed (otherwise with the generator built in here), samples
+//! the child's CPU and memory from `/proc`, and prints a table; `--out` writes it as JSON.
+//! `core` measures loads, reads, writes and memory on the Synthea set; `search` measures FHIR
+//! searches on a generated region (`region`) and on the Synthea set.
 
 mod builtin;
+mod core;
 mod document;
 mod generator;
+mod region;
 mod report;
+mod search;
 mod server;
 mod stats;
 mod wrk;
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::ExitCode;
 use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::{Context, bail};
-use clap::{Args, ValueEnum};
+use clap::{Args, Subcommand, ValueEnum};
 
 use crate::load::{HttpSink, LoadReport};
-use generator::{Generator, Workload};
-use report::{Figures, Report, ServerCpu};
+use report::Report;
 use server::Server;
+
+pub use core::CoreArgs;
+pub use search::SearchArgs;
 
 /// Requests in flight while loading the Synthea set.
 const LOAD_CONCURRENCY: usize = 4;
 
 #[derive(Debug, Clone, Args)]
 pub struct BenchArgs {
-    /// Folder of Synthea transaction Bundles (and the hospital and practitioner batches).
-    #[arg(long, default_value = "../shared/data/synthea")]
-    pub synthea: PathBuf,
+    #[command(subcommand)]
+    pub command: BenchCommand,
+}
 
-    /// Seconds each of the read and write runs lasts.
-    #[arg(long, default_value_t = 20, value_parser = clap::value_parser!(u64).range(1..))]
-    pub duration: u64,
-
-    /// Keep-alive connections reading patients.
-    #[arg(long, default_value_t = 32, value_parser = clap::value_parser!(u64).range(1..))]
-    pub connections: u64,
-
-    /// Keep-alive connections creating DocumentReferences.
-    #[arg(long, default_value_t = 16, value_parser = clap::value_parser!(u64).range(1..))]
-    pub write_connections: u64,
-
-    /// What sends the requests: wrk when installed (auto), or one of them by name.
-    #[arg(long, value_enum, default_value_t = GeneratorChoice::Auto)]
-    pub generator: GeneratorChoice,
-
-    /// Also write the figures as JSON to this file.
-    #[arg(long, value_name = "FILE")]
-    pub out: Option<PathBuf>,
+#[derive(Debug, Clone, Subcommand)]
+pub enum BenchCommand {
+    /// Load, read, write speed and memory on the Synthea set (SQLite).
+    ///
+    /// Loads the Synthea set over HTTP, reads patients back, creates DocumentReferences, and
+    /// prints each figure next to its target.
+    Core(CoreArgs),
+    /// Search speed on a generated region and on the Synthea set (SQLite or PostgreSQL).
+    ///
+    /// Generates a region of facilities, patients, imaging studies, reports, dose Observations
+    /// and documents from a seed, loads it over HTTP with and without search indexes (ingest
+    /// rates), then times the searches of issue #3; then the same on the Synthea set.
+    Search(SearchArgs),
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -66,48 +68,18 @@ pub enum GeneratorChoice {
     Builtin,
 }
 
-/// Runs the whole bench; the exit code is success whenever the figures could be measured, met
-/// or not: the table says which targets were met.
+/// Runs a bench; the exit code is success whenever the figures could be measured, met or not:
+/// the table says which targets were met.
 pub async fn bench(args: BenchArgs) -> anyhow::Result<ExitCode> {
-    let generator = Generator::choose(args.generator)?;
-    let busy = server::load_average();
-    let server = Server::start().await?;
-    eprintln!("bench: server pid {} on {}, {}", server.pid(), server.base(), generator.name());
-    let figures = measure(&server, &generator, &args).await?;
-    server.stop();
-
-    let report = Report::new(&args, generator.name(), busy, &figures);
+    let (report, out) = match args.command {
+        BenchCommand::Core(args) => (core::bench(&args).await?, args.out),
+        BenchCommand::Search(args) => (search::bench(&args).await?, args.out),
+    };
     print!("{report}");
-    if let Some(path) = &args.out {
+    if let Some(path) = &out {
         write_json(path, &report)?;
     }
     Ok(ExitCode::SUCCESS)
-}
-
-/// The three runs, in order, with the server's CPU time during each and its memory after.
-async fn measure(
-    server: &Server,
-    generator: &Generator,
-    args: &BenchArgs,
-) -> anyhow::Result<Figures> {
-    let (load, load_cpu) = with_server_cpu(server, load_synthea(server, &args.synthea)).await?;
-    let load_peak = server.memory()?;
-    let ids = server.patient_ids().await?;
-    eprintln!("bench: {} patients to read", ids.len());
-
-    let (duration, origin) = (Duration::from_secs(args.duration), server.origin());
-    let (reads, writes) = (Workload::reads(&ids), Workload::writes(&ids));
-    eprintln!("bench: reading for {}s over {} connections", args.duration, args.connections);
-    let reading = generator.run(origin, &reads, args.connections, duration);
-    let (reads, read_cpu) = with_server_cpu(server, reading).await?;
-    server.check_write(&writes).await?;
-    eprintln!("bench: creating for {}s over {} connections", args.duration, args.write_connections);
-    let creating = generator.run(origin, &writes, args.write_connections, duration);
-    let (writes, create_cpu) = with_server_cpu(server, creating).await?;
-    let after = server.memory()?;
-
-    let cpu = ServerCpu { load: load_cpu, read: read_cpu, create: create_cpu };
-    Ok(Figures { load, load_peak, reads, writes, after, cpu })
 }
 
 /// Awaits `work`, and returns its result with the CPU time the server used meanwhile.

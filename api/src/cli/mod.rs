@@ -1,7 +1,9 @@
-//! The `panorama` command line: `serve`, `load`, `migrate` and `bench`.
+//! The `panorama` command line: `serve`, `load`, `migrate`, `reindex` and `bench` (`core`,
+//! `search`).
 
 mod bench;
 mod load;
+mod reindex;
 mod serve;
 
 use std::net::SocketAddr;
@@ -11,8 +13,9 @@ use anyhow::Context;
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use store::Store;
 
-pub use bench::{BenchArgs, GeneratorChoice, bench};
+pub use bench::{BenchArgs, BenchCommand, CoreArgs, GeneratorChoice, SearchArgs, bench};
 pub use load::load;
+pub use reindex::reindex;
 pub use serve::serve;
 
 /// Panorama: a FHIR R4 server for a region's shared imaging record.
@@ -48,11 +51,16 @@ pub enum Command {
     Load(LoadArgs),
     /// Apply pending database migrations and exit.
     Migrate(DatabaseArgs),
-    /// Measure load, read and write speed and memory of a fresh server on this machine.
+    /// Write every resource's search index rows again from its stored body, then exit.
     ///
-    /// Starts `panorama serve` as a child process on a temporary SQLite data dir, loads the
-    /// Synthea set into it over HTTP, reads patients back, creates DocumentReferences, and prints
-    /// each figure next to its target. Requests come from wrk when it is installed.
+    /// Needed after an upgrade that changes how search values are extracted; a running server
+    /// can stay up (each batch of 500 resources is its own transaction).
+    Reindex(DatabaseArgs),
+    /// Measure the speed and memory of a fresh server on this machine (`core`, `search`).
+    ///
+    /// Starts `panorama serve` as a child process on a database of its own, loads data into it
+    /// over HTTP, times requests, and prints each figure next to its target. Requests come from
+    /// wrk when it is installed.
     Bench(BenchArgs),
 }
 
@@ -153,6 +161,11 @@ pub struct ServeArgs {
     /// The FHIR base URL clients see, when it differs from http://<Host header>/fhir.
     #[arg(long)]
     pub public_base: Option<String>,
+
+    /// For benchmarks only: write no search index rows, so that `panorama bench search` can
+    /// measure what indexing costs at ingest. Searches then find nothing that was written.
+    #[arg(long, hide = true)]
+    pub no_search_index: bool,
 }
 
 #[derive(Debug, Clone, Args)]

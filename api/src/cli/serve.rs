@@ -28,6 +28,10 @@ pub async fn serve(args: ServeArgs) -> anyhow::Result<()> {
 
 /// The store, migrated, and the configuration every handler sees.
 pub(crate) async fn open_state(args: &ServeArgs) -> anyhow::Result<AppState> {
+    if args.no_search_index {
+        store::disable_search_index_for_benchmarks();
+        tracing::warn!("search index disabled: searches will not find what is written");
+    }
     let postgres = args.database.database_url.is_some();
     let pool = if postgres { POOL_SIZE_POSTGRES } else { POOL_SIZE_SQLITE };
     let store = args.database.open(pool).await?;

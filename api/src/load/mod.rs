@@ -22,8 +22,10 @@ use std::time::Instant;
 
 use anyhow::{Context, bail};
 
+pub(crate) use outcome::judge;
 pub use report::{Failure, LoadReport, MAX_SHOWN_FAILURES, Unit};
 pub use requests::BATCH_SIZE;
+pub(crate) use requests::Positions;
 pub use sink::{FHIR_JSON, HttpSink, Method, RouterSink, Sink};
 
 /// Twice the cores: requests wait on the server about as long as they take to prepare.

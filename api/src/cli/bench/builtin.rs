@@ -55,6 +55,7 @@ fn summarize(mut tally: Tally, elapsed: Duration) -> Run {
         failed: tally.failed,
         elapsed,
         p50: micros(50.0),
+        p95: micros(95.0),
         p99: micros(99.0),
     }
 }
@@ -117,6 +118,7 @@ mod tests {
         let run = summarize(tally, Duration::from_secs(2));
         assert_eq!((run.requests, run.failed), (200, 4));
         assert_eq!(run.p50, Duration::from_micros(100));
+        assert_eq!(run.p95, Duration::from_micros(190));
         assert_eq!(run.p99, Duration::from_micros(198));
         assert_eq!(run.rate(), 100.0);
     }

@@ -2,36 +2,10 @@
 
 use std::fmt;
 use std::num::NonZeroUsize;
-use std::time::Duration;
 
 use serde_json::{Value, json};
 
-use super::server::{Memory, megabytes};
-use super::stats::Run;
-use super::{BenchArgs, LOAD_CONCURRENCY};
-use crate::load::LoadReport;
-
-/// What the bench measured, before it is put in rows.
-pub(super) struct Figures {
-    pub(super) load: LoadReport,
-    /// The server's memory right after the load; its `peak_kib` is the peak during the load.
-    pub(super) load_peak: Memory,
-    pub(super) reads: Run,
-    pub(super) writes: Run,
-    /// The server's memory after the read and create runs.
-    pub(super) after: Memory,
-    pub(super) cpu: ServerCpu,
-}
-
-/// CPU time the server used in each run: divided by the work done, it tells how fast the server
-/// could go with both cores to itself, whatever else ran on the machine.
-pub(super) struct ServerCpu {
-    pub(super) load: Duration,
-    pub(super) read: Duration,
-    pub(super) create: Duration,
-}
-
-/// Above this one-minute load average before the start, other work shared the cores.
+/// Above this one-minute load average before a figure, other work shared the cores.
 const BUSY_LOAD_AVERAGE: f64 = 0.5;
 
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -41,54 +15,42 @@ enum Target {
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Unit {
+pub(super) enum Unit {
     /// Per second, named by what is counted (`requests/s`).
     Rate(&'static str),
     Milliseconds,
     Microseconds,
     Megabytes,
+    Percent,
     Count,
 }
 
 /// One line of the table.
 #[derive(Debug, Clone, PartialEq)]
-struct Row {
-    key: &'static str,
-    figure: &'static str,
+pub(super) struct Row {
+    key: String,
+    figure: String,
     measured: f64,
     unit: Unit,
     target: Option<Target>,
+    /// The machine's one-minute load average when the figure was measured, when known.
+    load_average: Option<f64>,
 }
 
-/// Everything printed and written.
+/// Everything printed and written: a title, lines saying how the figures were taken, the
+/// table, and the run's context for the JSON.
 pub(super) struct Report {
+    title: String,
+    lines: Vec<String>,
     context: Value,
     rows: Vec<Row>,
 }
 
 impl Report {
-    pub(super) fn new(
-        args: &BenchArgs,
-        generator: String,
-        load_average: Option<f64>,
-        figures: &Figures,
-    ) -> Self {
-        let cores = std::thread::available_parallelism().map_or(1, NonZeroUsize::get);
-        let Figures { load, reads, writes, .. } = figures;
-        let context = json!({
-            "cores": cores,
-            "load_average_before": load_average,
-            "database": "sqlite, fresh temporary data dir",
-            "generator": generator,
-            "duration_s": args.duration,
-            "read_connections": args.connections,
-            "write_connections": args.write_connections,
-            "load": {"files": load.files, "resources": load.loaded, "failed": load.failed,
-                     "seconds": load.elapsed.as_secs_f64(), "concurrency": LOAD_CONCURRENCY},
-            "reads": run_json(reads),
-            "writes": run_json(writes),
-        });
-        Report { context, rows: rows(figures) }
+    /// `context` should hold `load_average_before`, the one-minute load average at the start.
+    pub(super) fn new(title: &str, lines: Vec<String>, mut context: Value, rows: Vec<Row>) -> Self {
+        context["cores"] = cores().into();
+        Report { title: title.to_owned(), lines, context, rows }
     }
 
     /// The figures as JSON: the run's context, then one object per figure.
@@ -100,73 +62,52 @@ impl Report {
     }
 }
 
-fn run_json(run: &Run) -> Value {
-    json!({"responses": run.requests, "failed": run.failed, "seconds": run.elapsed.as_secs_f64()})
-}
-
-fn rows(figures: &Figures) -> Vec<Row> {
-    use Unit::{Count, Megabytes, Microseconds, Milliseconds};
-    let Figures { load, load_peak, reads, writes, after, cpu } = figures;
-    let (resources, requests) = (Unit::Rate("resources/s"), Unit::Rate("requests/s"));
-    let (load_failed, failed) = (load.failed as f64, (reads.failed + writes.failed) as f64);
-    let (peak, after) = (megabytes(load_peak.peak_kib), megabytes(after.resident_kib));
-    let load_cpu = per_item(cpu.load, load.loaded);
-    let (read_cpu, create_cpu) =
-        (per_item(cpu.read, reads.requests), per_item(cpu.create, writes.requests));
-    vec![
-        Row::at_least("load_rate", "load: resources/s", load.rate(), resources, 3000.0),
-        Row::at_most("load_failed", "load: resources failed", load_failed, Count, 0.0),
-        Row::info("load_peak_rss", "load: server peak RSS", peak, Megabytes),
-        Row::info("load_cpu", "load: server CPU per resource", load_cpu, Microseconds),
-        Row::at_least("read_rate", "read: requests/s", reads.rate(), requests, 28_000.0),
-        Row::info("read_p50", "read: p50 latency", ms(reads.p50), Milliseconds),
-        Row::at_most("read_p99", "read: p99 latency", ms(reads.p99), Milliseconds, 2.5),
-        Row::info("read_cpu", "read: server CPU per request", read_cpu, Microseconds),
-        Row::at_least("create_rate", "create: requests/s", writes.rate(), requests, 2000.0),
-        Row::info("create_p50", "create: p50 latency", ms(writes.p50), Milliseconds),
-        Row::info("create_p99", "create: p99 latency", ms(writes.p99), Milliseconds),
-        Row::info("create_cpu", "create: server CPU per request", create_cpu, Microseconds),
-        Row::at_most("failed_requests", "read and create: requests failed", failed, Count, 0.0),
-        Row::at_most("rss_after", "server RSS after the runs", after, Megabytes, 200.0),
-    ]
-}
-
-/// Microseconds of `total` per item; zero when there were none.
-fn per_item(total: Duration, items: u64) -> f64 {
-    if items == 0 { 0.0 } else { total.as_secs_f64() * 1e6 / items as f64 }
-}
-
-fn ms(duration: Duration) -> f64 {
-    duration.as_secs_f64() * 1000.0
+fn cores() -> usize {
+    std::thread::available_parallelism().map_or(1, NonZeroUsize::get)
 }
 
 impl Row {
-    fn at_least(
-        key: &'static str,
-        figure: &'static str,
+    pub(super) fn at_least(
+        key: impl Into<String>,
+        figure: impl Into<String>,
         measured: f64,
         unit: Unit,
         least: f64,
     ) -> Row {
-        Row { key, figure, measured, unit, target: Some(Target::AtLeast(least)) }
+        Row::info(key, figure, measured, unit).with_target(Target::AtLeast(least))
     }
 
-    fn at_most(
-        key: &'static str,
-        figure: &'static str,
+    pub(super) fn at_most(
+        key: impl Into<String>,
+        figure: impl Into<String>,
         measured: f64,
         unit: Unit,
         most: f64,
     ) -> Row {
-        Row { key, figure, measured, unit, target: Some(Target::AtMost(most)) }
+        Row::info(key, figure, measured, unit).with_target(Target::AtMost(most))
     }
 
-    fn info(key: &'static str, figure: &'static str, measured: f64, unit: Unit) -> Row {
-        Row { key, figure, measured, unit, target: None }
+    pub(super) fn info(
+        key: impl Into<String>,
+        figure: impl Into<String>,
+        measured: f64,
+        unit: Unit,
+    ) -> Row {
+        let (key, figure) = (key.into(), figure.into());
+        Row { key, figure, measured, unit, target: None, load_average: None }
     }
-}
 
-impl Row {
+    fn with_target(mut self, target: Target) -> Row {
+        self.target = Some(target);
+        self
+    }
+
+    /// The same row, noting the load average the figure was measured under.
+    pub(super) fn under(mut self, load_average: Option<f64>) -> Row {
+        self.load_average = load_average;
+        self
+    }
+
     fn met(&self) -> Option<bool> {
         self.target.map(|target| match target {
             Target::AtLeast(least) => self.measured >= least,
@@ -180,16 +121,19 @@ impl Row {
             Target::AtMost(most) => json!({"at_most": most}),
         });
         json!({"key": self.key, "figure": self.figure, "measured": self.measured,
-               "unit": self.unit.name(), "target": target, "met": self.met()})
+               "unit": self.unit.name(), "target": target, "met": self.met(),
+               "load_average": self.load_average})
     }
 
-    fn cells(&self) -> [String; 4] {
+    fn cells(&self) -> [String; 5] {
         let met = match self.met() {
             Some(true) => "yes",
             Some(false) => "NO",
             None => "-",
         };
-        [self.figure.to_owned(), self.unit.show(self.measured), self.target_text(), met.to_owned()]
+        let load = self.load_average.map_or_else(String::new, |load| format!("{load:.2}"));
+        let measured = self.unit.show(self.measured);
+        [self.figure.clone(), measured, self.target_text(), met.to_owned(), load]
     }
 
     fn target_text(&self) -> String {
@@ -208,6 +152,7 @@ impl Unit {
             Unit::Milliseconds => "ms",
             Unit::Microseconds => "µs",
             Unit::Megabytes => "MB",
+            Unit::Percent => "%",
             Unit::Count => "",
         }
     }
@@ -219,13 +164,14 @@ impl Unit {
             Unit::Milliseconds => format!("{value:.2} ms"),
             Unit::Microseconds => format!("{value:.0} µs"),
             Unit::Megabytes => format!("{value:.1} MB"),
+            Unit::Percent => format!("{value:.0} %"),
             Unit::Count => grouped(value),
         }
     }
 }
 
 /// `value` rounded to a whole number, with commas between groups of three digits.
-fn grouped(value: f64) -> String {
+pub(super) fn grouped(value: f64) -> String {
     let digits = format!("{:.0}", value.abs());
     let mut out = String::new();
     for (i, digit) in digits.chars().enumerate() {
@@ -239,7 +185,18 @@ fn grouped(value: f64) -> String {
 
 impl fmt::Display for Report {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        self.header(f)?;
+        let database = self.context["database"].as_str().unwrap_or_default();
+        writeln!(f, "{}: {} cores, {database}", self.title, self.context["cores"])?;
+        if let Some(busy) = self.busy() {
+            writeln!(
+                f,
+                "warning: load average {busy:.2} at the start: other work shared the cores,"
+            )?;
+            writeln!(f, "  so the rates are low; the server CPU per request still holds")?;
+        }
+        for line in &self.lines {
+            writeln!(f, "{line}")?;
+        }
         writeln!(f)?;
         self.table(f)
     }
@@ -251,44 +208,21 @@ impl Report {
         self.context["load_average_before"].as_f64().filter(|load| *load > BUSY_LOAD_AVERAGE)
     }
 
-    fn header(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let context = &self.context;
-        writeln!(f, "panorama bench: {} cores, {}", context["cores"], text(&context["database"]))?;
-        if let Some(busy) = self.busy() {
-            writeln!(
-                f,
-                "warning: load average {busy:.2} at the start: other work shared the cores,"
-            )?;
-            writeln!(f, "  so the rates are low; the server CPU per request still holds")?;
-        }
-        writeln!(f, "generator: {}", text(&context["generator"]))?;
-        let load = &context["load"];
-        let seconds = secs(&load["seconds"]);
-        let (files, resources, concurrency) =
-            (&load["files"], &load["resources"], &load["concurrency"]);
-        let took = format!("{seconds:.1} s, {concurrency} requests in flight");
-        writeln!(f, "load: {files} files, {resources} resources in {took}")?;
-        let (reads, writes) = (&context["read_connections"], &context["write_connections"]);
-        let seconds = &context["duration_s"];
-        writeln!(f, "read: GET /fhir/Patient/{{id}} for {seconds} s over {reads} connections")?;
-        writeln!(
-            f,
-            "create: POST /fhir/DocumentReference of 2 KB for {seconds} s over {writes} connections"
-        )
-    }
-
     fn table(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let cells: Vec<[String; 4]> = self.rows.iter().map(Row::cells).collect();
-        let header = ["figure", "measured", "target", "met?"].map(str::to_owned);
+        let with_load = self.rows.iter().any(|row| row.load_average.is_some());
+        let cells: Vec<[String; 5]> = self.rows.iter().map(Row::cells).collect();
+        let load = if with_load { "load avg" } else { "" };
+        let header = ["figure", "measured", "target", "met?", load].map(str::to_owned);
         let width = |column: usize| {
             let widths = cells.iter().chain([&header]).map(|cells| cells[column].chars().count());
             widths.max().unwrap_or_default()
         };
-        let widths = [width(0), width(1), width(2)];
+        let widths = [width(0), width(1), width(2), width(3)];
         for cells in [&header].into_iter().chain(&cells) {
-            let [figure, measured, target, met] = cells;
-            let [w0, w1, w2] = widths;
-            writeln!(f, "{figure:<w0$}  {measured:>w1$}  {target:>w2$}  {met}")?;
+            let [figure, measured, target, met, load] = cells;
+            let [w0, w1, w2, w3] = widths;
+            let line = format!("{figure:<w0$}  {measured:>w1$}  {target:>w2$}  {met:<w3$}  {load}");
+            writeln!(f, "{}", line.trim_end())?;
         }
         let targets = self.rows.iter().filter_map(Row::met);
         let (met, total) =
@@ -297,48 +231,20 @@ impl Report {
     }
 }
 
-fn text(value: &Value) -> &str {
-    value.as_str().unwrap_or_default()
-}
-
-fn secs(value: &Value) -> f64 {
-    value.as_f64().unwrap_or_default()
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
 
-    fn run(requests: u64, p99_micros: u64) -> Run {
-        let elapsed = Duration::from_secs(20);
-        let p50 = Duration::from_micros(p99_micros / 2);
-        Run { requests, failed: 0, elapsed, p50, p99: Duration::from_micros(p99_micros) }
-    }
-
     fn report() -> Report {
-        let args = BenchArgs {
-            synthea: "synthea".into(),
-            duration: 20,
-            connections: 32,
-            write_connections: 16,
-            generator: super::super::GeneratorChoice::Wrk,
-            out: None,
-        };
-        let load = LoadReport {
-            files: 122,
-            loaded: 40_000,
-            elapsed: Duration::from_secs(10),
-            ..LoadReport::default()
-        };
-        let memory = Memory { resident_kib: 150_000, peak_kib: 250_000 };
-        let (reads, writes) = (run(600_000, 2100), run(30_000, 9000));
-        let cpu = ServerCpu {
-            load: Duration::from_secs(8),
-            read: Duration::from_secs(24),
-            create: Duration::from_secs(6),
-        };
-        let figures = Figures { load, load_peak: memory, reads, writes, after: memory, cpu };
-        Report::new(&args, "wrk 4.1.0, 2 threads".into(), Some(3.2), &figures)
+        let rows = vec![
+            Row::at_least("rate", "read: requests/s", 30_000.0, Unit::Rate("requests/s"), 28_000.0),
+            Row::at_most("p99", "read: p99 latency", 2.1, Unit::Milliseconds, 2.5).under(Some(0.4)),
+            Row::at_least("create", "create: requests/s", 1500.0, Unit::Rate("requests/s"), 2e3),
+            Row::info("peak", "load: server peak RSS", 256.0, Unit::Megabytes),
+            Row::at_least("ratio", "ingest: indexed/unindexed", 72.4, Unit::Percent, 60.0),
+        ];
+        let context = json!({"database": "sqlite", "load_average_before": 3.2});
+        Report::new("panorama bench", vec!["generator: wrk 4.1.0, 2 threads".into()], context, rows)
     }
 
     #[test]
@@ -357,24 +263,24 @@ mod tests {
             let line = text.lines().find(|line| line.starts_with(start)).unwrap_or_default();
             line.split_whitespace().collect::<Vec<_>>().join(" ")
         };
-        assert!(line("load: resources/s").ends_with("4,000 /s >= 3,000 /s yes"), "{text}");
         assert!(line("read: requests/s").ends_with("30,000 /s >= 28,000 /s yes"), "{text}");
-        assert!(line("read: p99").ends_with("2.10 ms <= 2.50 ms yes"), "{text}");
+        assert!(line("read: p99").ends_with("2.10 ms <= 2.50 ms yes 0.40"), "{text}");
         assert!(line("create: requests/s").ends_with("1,500 /s >= 2,000 /s NO"), "{text}");
         assert!(line("load: server peak").ends_with("256.0 MB - -"), "{text}");
-        assert!(line("read: server CPU").ends_with("40 µs - -"), "{text}");
+        assert!(line("ingest: indexed").ends_with("72 % >= 60 % yes"), "{text}");
         assert!(text.contains("warning: load average 3.20 at the start"), "{text}");
-        assert!(text.ends_with("targets met: 6 of 7\n"), "{text}");
+        assert!(text.ends_with("targets met: 3 of 4\n"), "{text}");
     }
 
     #[test]
     fn the_json_holds_each_figure_with_its_target() {
         let json = report().to_json();
         let figures = json["figures"].as_array().cloned().unwrap_or_default();
-        let rate = figures.iter().find(|f| f["key"] == "create_rate").cloned().unwrap_or_default();
+        let rate = figures.iter().find(|f| f["key"] == "create").cloned().unwrap_or_default();
         assert_eq!(rate["measured"], 1500.0);
         assert_eq!(rate["target"], json!({"at_least": 2000.0}));
         assert_eq!(rate["met"], false);
-        assert_eq!(json["reads"]["responses"], 600_000);
+        let p99 = figures.iter().find(|f| f["key"] == "p99").cloned().unwrap_or_default();
+        assert_eq!(p99["load_average"], 0.4);
     }
 }

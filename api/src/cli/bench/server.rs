@@ -18,24 +18,78 @@ const START_TIMEOUT: Duration = Duration::from_secs(60);
 /// History pages followed at most while collecting patient ids.
 const MAX_PAGES: usize = 1000;
 
-/// A running `panorama serve`, killed and its data dir removed when dropped.
+/// Where the server under test keeps its data.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(super) enum Database {
+    /// A fresh SQLite data dir under the system temp dir.
+    Sqlite,
+    /// A fresh database on the PostgreSQL server of this URL (a database there that the user
+    /// may create databases from), dropped at the end.
+    Postgres { admin_url: String },
+}
+
+impl Database {
+    /// SQLite without a URL; PostgreSQL with one.
+    pub(super) fn from_url(url: Option<&str>) -> Self {
+        match url {
+            Some(url) => Database::Postgres { admin_url: url.to_owned() },
+            None => Database::Sqlite,
+        }
+    }
+
+    /// How the report names it.
+    pub(super) fn describe(&self) -> &'static str {
+        match self {
+            Database::Sqlite => "sqlite, fresh temporary data dir",
+            Database::Postgres { .. } => "postgresql, fresh database",
+        }
+    }
+}
+
+/// How to start the server under test.
+#[derive(Debug, Clone)]
+pub(super) struct ServerOptions {
+    pub(super) database: Database,
+    /// False starts it with `--no-search-index`.
+    pub(super) search_index: bool,
+    /// Leaves the data dir or database in place at the end, for inspection.
+    pub(super) keep: bool,
+}
+
+impl Default for ServerOptions {
+    fn default() -> Self {
+        ServerOptions { database: Database::Sqlite, search_index: true, keep: false }
+    }
+}
+
+/// A running `panorama serve`, killed and its data removed when stopped (only killed when
+/// dropped: a PostgreSQL database is dropped by `stop`).
 pub(super) struct Server {
     child: Child,
     origin: String,
     base: String,
     client: reqwest::Client,
-    _data_dir: DataDir,
+    storage: Storage,
+}
+
+/// What holds the server's data.
+enum Storage {
+    Dir(DataDir),
+    Postgres { admin_url: String, name: String, keep: bool },
 }
 
 impl Server {
     /// Spawns this very binary as `panorama serve`, logging at warn, and waits until it is ready.
-    pub(super) async fn start() -> anyhow::Result<Self> {
-        let data_dir = DataDir::create()?;
+    pub(super) async fn start(options: &ServerOptions) -> anyhow::Result<Self> {
+        let (storage, database_args) = storage(options).await?;
         let port = free_port()?;
         let exe = std::env::current_exe().context("cannot find the panorama binary")?;
-        let child = Command::new(exe)
-            .args(["serve", "--listen", &format!("127.0.0.1:{port}"), "--data-dir"])
-            .arg(data_dir.path())
+        let mut command = Command::new(exe);
+        command.args(["serve", "--listen", &format!("127.0.0.1:{port}")]).args(database_args);
+        if !options.search_index {
+            command.arg("--no-search-index");
+        }
+        let child = command
             .env("PANORAMA_LOG", "warn")
             .env_remove("PANORAMA_DATABASE_URL")
             .stdin(Stdio::null())
@@ -43,11 +97,19 @@ impl Server {
             .spawn()
             .context("cannot start panorama serve")?;
         let origin = format!("http://127.0.0.1:{port}");
-        let client = reqwest::Client::builder().timeout(Duration::from_secs(60)).build()?;
+        let client = reqwest::Client::builder().timeout(Duration::from_secs(600)).build()?;
         let base = format!("{origin}/fhir");
-        let mut server = Server { child, origin, base, client, _data_dir: data_dir };
+        let mut server = Server { child, origin, base, client, storage };
         server.wait_ready().await?;
         Ok(server)
+    }
+
+    /// Where the data is, for a reader who kept it.
+    pub(super) fn data_location(&self) -> String {
+        match &self.storage {
+            Storage::Dir(dir) => dir.path().join("panorama.sqlite").display().to_string(),
+            Storage::Postgres { name, .. } => format!("PostgreSQL database {name}"),
+        }
     }
 
     pub(super) fn pid(&self) -> u32 {
@@ -79,8 +141,13 @@ impl Server {
         cpu_time(&stat).with_context(|| format!("no utime and stime in {path}"))
     }
 
-    pub(super) fn stop(mut self) {
+    /// Kills the server, then removes its data unless it is to be kept.
+    pub(super) async fn stop(mut self) -> anyhow::Result<()> {
         self.kill();
+        if let Storage::Postgres { admin_url, name, keep: false } = &self.storage {
+            store::scratch::drop_database(admin_url, name).await?;
+        }
+        Ok(())
     }
 
     async fn wait_ready(&mut self) -> anyhow::Result<()> {
@@ -130,7 +197,7 @@ impl Server {
         Ok(())
     }
 
-    async fn get_json(&self, url: &str) -> anyhow::Result<Value> {
+    pub(super) async fn get_json(&self, url: &str) -> anyhow::Result<Value> {
         let response = self.client.get(url).header("accept", FHIR_JSON).send().await?;
         let status = response.status();
         if !status.is_success() {
@@ -213,26 +280,52 @@ pub(super) fn megabytes(kib: u64) -> f64 {
     kib as f64 * 1024.0 / 1e6
 }
 
-/// A fresh folder under the system temp dir, removed with everything in it when dropped.
-struct DataDir(PathBuf);
+/// A fresh data dir or PostgreSQL database, and the `serve` arguments that point at it.
+async fn storage(options: &ServerOptions) -> anyhow::Result<(Storage, Vec<String>)> {
+    match &options.database {
+        Database::Sqlite => {
+            let dir = DataDir::create(options.keep)?;
+            let args = vec!["--data-dir".to_owned(), dir.path().display().to_string()];
+            Ok((Storage::Dir(dir), args))
+        }
+        Database::Postgres { admin_url } => {
+            let name = format!("panorama_bench_{}", uuid::Uuid::new_v4().simple());
+            let url = store::scratch::create_database(admin_url, &name)
+                .await
+                .with_context(|| format!("cannot create the database {name}"))?;
+            let admin_url = admin_url.clone();
+            let storage = Storage::Postgres { admin_url, name, keep: options.keep };
+            Ok((storage, vec!["--database-url".to_owned(), url]))
+        }
+    }
+}
+
+/// A fresh folder under the system temp dir, removed with everything in it when dropped
+/// unless it is to be kept.
+struct DataDir {
+    path: PathBuf,
+    keep: bool,
+}
 
 impl DataDir {
-    fn create() -> anyhow::Result<Self> {
+    fn create(keep: bool) -> anyhow::Result<Self> {
         let name = format!("panorama-bench-{}", uuid::Uuid::new_v4());
         let path = std::env::temp_dir().join(name);
         std::fs::create_dir_all(&path)
             .with_context(|| format!("cannot create {}", path.display()))?;
-        Ok(DataDir(path))
+        Ok(DataDir { path, keep })
     }
 
     fn path(&self) -> &Path {
-        &self.0
+        &self.path
     }
 }
 
 impl Drop for DataDir {
     fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
+        if !self.keep {
+            let _ = std::fs::remove_dir_all(&self.path);
+        }
     }
 }
 

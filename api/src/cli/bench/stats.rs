@@ -11,6 +11,7 @@ pub(super) struct Run {
     pub(super) failed: u64,
     pub(super) elapsed: Duration,
     pub(super) p50: Duration,
+    pub(super) p95: Duration,
     pub(super) p99: Duration,
 }
 
@@ -55,6 +56,7 @@ mod tests {
             failed: 0,
             elapsed: Duration::ZERO,
             p50: Duration::ZERO,
+            p95: Duration::ZERO,
             p99: Duration::ZERO,
         };
         assert_eq!(run.rate(), 0.0);
@@ -67,6 +69,7 @@ mod tests {
             failed: 0,
             elapsed: Duration::from_secs(20),
             p50: Duration::from_micros(900),
+            p95: Duration::from_micros(1500),
             p99: Duration::from_micros(2100),
         };
         assert_eq!(run.rate(), 30_000.0);

@@ -22,10 +22,10 @@ const DONE: &str = r#"
 done = function(summary, latency, _)
   local e = summary.errors
   io.write(string.format(
-    "panorama-bench requests=%d duration_us=%d p50_us=%d p99_us=%d "
+    "panorama-bench requests=%d duration_us=%d p50_us=%d p95_us=%d p99_us=%d "
       .. "status_errors=%d socket_errors=%d\n",
-    summary.requests, summary.duration, latency:percentile(50), latency:percentile(99),
-    e.status, e.connect + e.read + e.write + e.timeout))
+    summary.requests, summary.duration, latency:percentile(50), latency:percentile(95),
+    latency:percentile(99), e.status, e.connect + e.read + e.write + e.timeout))
 end
 "#;
 
@@ -127,6 +127,7 @@ fn parse_summary(stdout: &str) -> Option<Run> {
         failed: field("status_errors")? + field("socket_errors")?,
         elapsed: Duration::from_micros(field("duration_us")?),
         p50: Duration::from_micros(field("p50_us")?),
+        p95: Duration::from_micros(field("p95_us")?),
         p99: Duration::from_micros(field("p99_us")?),
     })
 }
@@ -139,7 +140,7 @@ mod tests {
     #[test]
     fn the_summary_line_is_read_among_wrk_output() {
         let stdout = "Running 20s test @ http://127.0.0.1:4000\n  2 threads and 32 connections\n\
-            panorama-bench requests=600123 duration_us=20001000 p50_us=870 p99_us=2140 \
+            panorama-bench requests=600123 duration_us=20001000 p50_us=870 p95_us=1800 p99_us=2140 \
             status_errors=2 socket_errors=1\n";
         let run = parse_summary(stdout);
         assert_eq!(
@@ -149,6 +150,7 @@ mod tests {
                 failed: 3,
                 elapsed: Duration::from_micros(20_001_000),
                 p50: Duration::from_micros(870),
+                p95: Duration::from_micros(1800),
                 p99: Duration::from_micros(2140),
             })
         );
