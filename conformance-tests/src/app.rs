@@ -59,6 +59,8 @@ async fn spawn_until(
     };
     let store = Arc::new(Store::open(&url, 8).await.expect("open store"));
     store.migrate().await.expect("migrate");
+    // As `panorama serve` on SQLite; here on PostgreSQL too, the test being its only writer.
+    store.remember_current_versions(64 * 1024 * 1024);
     let config = Arc::new(config);
     let state = AppState { store: store.clone(), config: config.clone() };
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");

@@ -1,17 +1,20 @@
 //! Connecting to SQLite or PostgreSQL, running migrations, and the SQL helpers shared by the
 //! store's modules.
 
+use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
-use domain::Error;
+use domain::{Error, ResourceId, ResourceType};
 use migrations::MigratorTrait;
 use sea_orm::sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqliteSynchronous};
 use sea_orm::{
     ConnectOptions, ConnectionTrait, Database, DatabaseConnection, DatabaseTransaction, DbBackend,
     DbErr, Statement, TransactionTrait, Value,
 };
-use tokio::sync::{Mutex, MutexGuard};
+use tokio::sync::{Mutex, OwnedMutexGuard};
 
+use crate::cache::CurrentVersions;
+use crate::group::GroupCommit;
 use crate::index::Staged;
 
 /// Which database the store runs on.
@@ -27,7 +30,11 @@ pub struct Store {
     pub(crate) backend: Backend,
     // SQLite allows one writer; taking turns here avoids `SQLITE_BUSY` when a deferred
     // transaction tries to upgrade to a write lock.
-    writer: Mutex<()>,
+    pub(crate) writer: Arc<Mutex<()>>,
+    /// On SQLite, where single writes wait to be committed together.
+    pub(crate) group: Option<GroupCommit>,
+    /// Current versions kept in memory, once the process says it is the only writer.
+    pub(crate) cache: Arc<OnceLock<CurrentVersions>>,
 }
 
 /// A write transaction, with the SQLite writer's turn held until it ends, and the search index
@@ -36,7 +43,11 @@ pub(crate) struct WriteTx<'a> {
     pub(crate) tx: DatabaseTransaction,
     pub(crate) backend: Backend,
     pub(crate) staged: Staged,
-    _turn: Option<MutexGuard<'a, ()>>,
+    /// The resources written, forgotten by the cache once the transaction commits.
+    pub(crate) changed: Vec<(ResourceType, ResourceId)>,
+    cache: Arc<OnceLock<CurrentVersions>>,
+    _turn: Option<OwnedMutexGuard<()>>,
+    _store: std::marker::PhantomData<&'a ()>,
 }
 
 impl Store {
@@ -65,9 +76,26 @@ impl Store {
                     // Checkpoint every 32 MB of WAL rather than 4 MB: a page changed many
                     // times between checkpoints is copied back once.
                     .pragma("wal_autocheckpoint", "8192")
+                    // Pages read through a memory map: a connection whose page cache another
+                    // connection's commit made stale reads them back without a copy.
+                    .pragma("mmap_size", "1073741824")
             });
         let db = Database::connect(options).await.map_err(|e| unavailable("connect", e))?;
-        Ok(Store { db, backend, writer: Mutex::new(()) })
+        let writer = Arc::new(Mutex::new(()));
+        let cache = Arc::new(OnceLock::new());
+        let group = (backend == Backend::Sqlite).then(|| {
+            let (turn, cache) = (writer.clone(), cache.clone());
+            GroupCommit::start(Writer { db: db.clone(), backend, turn, cache })
+        });
+        Ok(Store { db, backend, writer, group, cache })
+    }
+
+    /// Keeps up to about `budget` bytes of current versions in memory for reads. Only for a
+    /// process that is its database's only writer: another process's writes would not be seen.
+    pub fn remember_current_versions(&self, budget: u64) {
+        if budget > 0 {
+            let _ = self.cache.set(CurrentVersions::new(budget));
+        }
     }
 
     /// Applies pending migrations.
@@ -85,19 +113,54 @@ impl Store {
     }
 
     pub(crate) async fn begin_write(&self) -> Result<WriteTx<'_>, Error> {
+        let turn = self.writer.clone();
+        Writer { db: self.db.clone(), backend: self.backend, turn, cache: self.cache.clone() }
+            .begin()
+            .await
+    }
+}
+
+/// What a write transaction is begun from: the pool and, on SQLite, the writer's turn.
+pub(crate) struct Writer {
+    pub(crate) db: DatabaseConnection,
+    pub(crate) backend: Backend,
+    pub(crate) turn: Arc<Mutex<()>>,
+    pub(crate) cache: Arc<OnceLock<CurrentVersions>>,
+}
+
+impl Writer {
+    /// Begins a write transaction, once it is this writer's turn on SQLite.
+    pub(crate) async fn begin<'a>(&self) -> Result<WriteTx<'a>, Error> {
         let turn = match self.backend {
-            Backend::Sqlite => Some(self.writer.lock().await),
+            Backend::Sqlite => Some(self.turn.clone().lock_owned().await),
             Backend::Postgres => None,
         };
         let tx = self.db.begin().await.map_err(|e| db_error("begin", e))?;
-        Ok(WriteTx { tx, backend: self.backend, staged: Staged::default(), _turn: turn })
+        Ok(WriteTx {
+            tx,
+            backend: self.backend,
+            staged: Staged::default(),
+            changed: Vec::new(),
+            cache: self.cache.clone(),
+            _turn: turn,
+            _store: std::marker::PhantomData,
+        })
     }
 }
 
 impl WriteTx<'_> {
     pub(crate) async fn commit(mut self) -> Result<(), Error> {
         self.staged.write(&self.tx, self.backend).await?;
-        self.tx.commit().await.map_err(|e| db_error("commit", e))
+        self.tx.commit().await.map_err(|e| db_error("commit", e))?;
+        if let Some(cache) = self.cache.get() {
+            cache.committed(&self.changed);
+        }
+        Ok(())
+    }
+
+    /// Undoes the transaction now, rather than when its connection is next used.
+    pub(crate) async fn rollback(self) {
+        let _ = self.tx.rollback().await;
     }
 
     /// The transaction, once the staged index changes are written: for a query that reads the

@@ -7,7 +7,10 @@ use domain::outcome::IssueType;
 use domain::{Error, ErrorKind, Resource, ResourceId, ResourceType, VersionId};
 use sea_orm::ConnectionTrait;
 
+use search::IndexEntry;
+
 use crate::blocking::cpu_bound;
+use crate::cache::Current;
 use crate::db::{Backend, WriteTx};
 use crate::history::HistoryPage;
 use crate::rows::{self, Head, StoredMethod, Version};
@@ -54,33 +57,57 @@ pub struct SearchPage {
 }
 
 impl Store {
-    /// Carries out one interaction.
+    /// Carries out one interaction. A write's resource is checked first, then the write waits
+    /// for its turn: on SQLite, it is committed together with the writes that waited with it.
     pub async fn execute(&self, interaction: Interaction) -> Result<Outcome, Error> {
         if !interaction.is_write() {
             return read_interaction(&self.db, self.backend, interaction).await;
         }
+        let write = Write::checked(interaction)?;
+        if let Some(group) = &self.group {
+            return group.write(write).await;
+        }
         let mut tx = self.begin_write().await?;
-        let outcome = write_interaction(&mut tx, interaction, None).await?;
+        let outcome = write_interaction(&mut tx, write).await?;
         tx.commit().await?;
         Ok(outcome)
     }
 
-    /// The body and version of a resource's current version: the hot path of a read.
+    /// The body and version of a resource's current version: the hot path of a read, served
+    /// from memory when the store keeps current versions.
     pub async fn read_current(
         &self,
         resource_type: ResourceType,
         id: &ResourceId,
     ) -> Result<(VersionId, chrono::DateTime<Utc>, Vec<u8>), Error> {
+        let miss = match self.cache.get().map(|cache| cache.get(resource_type, id)) {
+            Some(Ok(Current { version, micros, body })) => {
+                return served(version, micros, body.to_vec());
+            }
+            Some(Err(miss)) => Some(miss),
+            None => None,
+        };
         match rows::current_body(&self.db, self.backend, resource_type, id).await? {
             None => Err(not_found(resource_type)),
             Some((_, _, None)) => Err(gone(resource_type)),
             Some((version, micros, Some(body))) => {
-                let at = chrono::DateTime::from_timestamp_micros(micros)
-                    .ok_or_else(|| Error::internal("stored row with an invalid time"))?;
-                Ok((version, at, body))
+                if let Some(miss) = miss {
+                    miss.fill(Current { version, micros, body: body.as_slice().into() });
+                }
+                served(version, micros, body)
             }
         }
     }
+}
+
+fn served(
+    version: VersionId,
+    micros: i64,
+    body: Vec<u8>,
+) -> Result<(VersionId, chrono::DateTime<Utc>, Vec<u8>), Error> {
+    let at = chrono::DateTime::from_timestamp_micros(micros)
+        .ok_or_else(|| Error::internal("stored row with an invalid time"))?;
+    Ok((version, at, body))
 }
 
 /// Reads run on any connection: the pool, or a transaction that must see its own writes.
@@ -115,13 +142,61 @@ pub(crate) async fn read_interaction(
     }
 }
 
-/// Carries out a write inside `tx`. `assigned_id` is the id a transaction chose in advance for
-/// a create, so that references to it could be rewritten before it was written.
+/// A write on its way to the database: the interaction; the id a create gets, when chosen in
+/// advance (a transaction rewrites the references to it first); and, once checked, the search
+/// values of the resource it writes.
+#[derive(Debug, Clone)]
+pub(crate) struct Write {
+    pub(crate) interaction: Interaction,
+    pub(crate) assigned_id: Option<ResourceId>,
+    checked: Option<Vec<IndexEntry>>,
+}
+
+impl Write {
+    /// A write whose resource is validated when it is written.
+    pub(crate) fn unchecked(interaction: Interaction, assigned_id: Option<ResourceId>) -> Write {
+        Write { interaction, assigned_id, checked: None }
+    }
+
+    /// A write whose resource (for a create or an update) is validated and indexed now, before
+    /// the writer's turn: an invalid one never waits for it, and the turn is shorter.
+    pub(crate) fn checked(interaction: Interaction) -> Result<Write, Error> {
+        let mut write = Write::unchecked(interaction, None);
+        match &mut write.interaction {
+            Interaction::Create { resource, .. } => {
+                let id = ResourceId::generate();
+                write.checked = Some(check(resource, &id)?);
+                write.assigned_id = Some(id);
+            }
+            Interaction::Update { id, resource, .. } => {
+                resource.expect_id(id)?;
+                write.checked = Some(check(resource, id)?);
+            }
+            _ => {}
+        }
+        Ok(write)
+    }
+}
+
+/// Validates `resource` as it will be stored (stamped with `id`; the version and time it gets
+/// when written change nothing that is validated or indexed) and extracts its search values.
+fn check(resource: &mut Resource, id: &ResourceId) -> Result<Vec<IndexEntry>, Error> {
+    resource.stamp(id, VersionId::FIRST, Utc::now());
+    let bytes = resource.to_bytes().len();
+    cpu_bound(bytes, || domain::validate(resource).map(|()| index_values(resource)))
+}
+
+/// The search values of a resource, unless this process writes no search index (benchmarks).
+fn index_values(resource: &Resource) -> Vec<IndexEntry> {
+    if crate::index::indexing() { search::extract(resource.json()) } else { Vec::new() }
+}
+
+/// Carries out a write inside `tx`.
 pub(crate) async fn write_interaction(
     tx: &mut WriteTx<'_>,
-    interaction: Interaction,
-    assigned_id: Option<ResourceId>,
+    write: Write,
 ) -> Result<Outcome, Error> {
+    let Write { interaction, assigned_id, checked } = write;
     match interaction {
         Interaction::Create { resource, if_none_exist } => {
             if let Some(conditions) = if_none_exist {
@@ -132,10 +207,10 @@ pub(crate) async fn write_interaction(
                 }
             }
             let id = assigned_id.unwrap_or_else(ResourceId::generate);
-            create(tx, resource, id).await
+            create(tx, resource, id, checked).await
         }
         Interaction::Update { id, resource, if_match } => {
-            update(tx, id, resource, if_match, StoredMethod::Put).await
+            update(tx, id, resource, if_match, StoredMethod::Put, checked).await
         }
         Interaction::ConditionalUpdate { conditions, resource, if_match } => {
             conditional_update(tx, conditions, resource, if_match, assigned_id).await
@@ -164,9 +239,11 @@ async fn create(
     tx: &mut WriteTx<'_>,
     resource: Resource,
     id: ResourceId,
+    checked: Option<Vec<IndexEntry>>,
 ) -> Result<Outcome, Error> {
     // The id is new (server-assigned): writing its row finds a collision, were there one.
-    let version = save(tx, resource, id, VersionId::FIRST, StoredMethod::Post, None).await?;
+    let new = Saved { id, version: VersionId::FIRST, method: StoredMethod::Post, rid: None };
+    let version = save(tx, resource, new, checked).await?;
     Ok(Outcome::Resource { version, created: true })
 }
 
@@ -176,6 +253,7 @@ async fn update(
     resource: Resource,
     if_match: Option<VersionId>,
     method: StoredMethod,
+    checked: Option<Vec<IndexEntry>>,
 ) -> Result<Outcome, Error> {
     let resource_type = resource.resource_type();
     resource.expect_id(&id)?;
@@ -184,7 +262,8 @@ async fn update(
     check_if_match(if_match, previous.as_ref())?;
     let created = previous.as_ref().is_none_or(|p| p.deleted);
     let next = previous.as_ref().map_or(VersionId::FIRST, |p| p.version.next());
-    let version = save(tx, resource, id, next, method, previous.map(|p| p.rid)).await?;
+    let new = Saved { id, version: next, method, rid: previous.map(|p| p.rid) };
+    let version = save(tx, resource, new, checked).await?;
     Ok(Outcome::Resource { version, created })
 }
 
@@ -214,7 +293,7 @@ async fn conditional_update(
         _ => return Err(multiple_matches(resource_type)),
     };
     let resource = with_id(resource, &id)?;
-    update(tx, id, resource, if_match, StoredMethod::Put).await
+    update(tx, id, resource, if_match, StoredMethod::Put, None).await
 }
 
 async fn patch_resource(
@@ -231,7 +310,7 @@ async fn patch_resource(
     let body = current.body.as_deref().ok_or_else(|| gone(resource_type))?;
     let patched = crate::transaction::apply_patch(body, &patch)?;
     patched.expect_type(resource_type)?;
-    update(tx, id, patched, if_match, StoredMethod::Patch).await
+    update(tx, id, patched, if_match, StoredMethod::Patch, None).await
 }
 
 async fn delete(
@@ -262,24 +341,33 @@ async fn delete(
     Ok(Outcome::Deleted { version: Some(version) })
 }
 
-/// Validates, stamps and writes a new version, and stages its search index rows in place of
-/// the previous version's. `rid` is the resource's key when it has a row already.
-async fn save(
-    tx: &mut WriteTx<'_>,
-    mut resource: Resource,
+/// What a new version is: its id, version number and method, and the resource's key when it
+/// has a row already.
+struct Saved {
     id: ResourceId,
     version: VersionId,
     method: StoredMethod,
     rid: Option<i64>,
+}
+
+/// Stamps and writes a new version, validated now unless `checked` holds its search values,
+/// and stages its search index rows in place of the previous version's.
+async fn save(
+    tx: &mut WriteTx<'_>,
+    mut resource: Resource,
+    new: Saved,
+    checked: Option<Vec<IndexEntry>>,
 ) -> Result<Version, Error> {
+    let Saved { id, version, method, rid } = new;
     let last_updated = Utc::now();
     resource.stamp(&id, version, last_updated);
     let body = resource.to_bytes();
-    let entries = cpu_bound(body.len(), || {
-        domain::validate(&resource).map(|()| {
-            if crate::index::indexing() { search::extract(resource.json()) } else { Vec::new() }
-        })
-    })?;
+    let entries = match checked {
+        Some(entries) => entries,
+        None => {
+            cpu_bound(body.len(), || domain::validate(&resource).map(|()| index_values(&resource)))?
+        }
+    };
     let version = Version {
         resource_type: resource.resource_type(),
         id,

@@ -5,8 +5,10 @@
 //! `domain::interaction::Interaction`s and returns `Outcome`s; the API turns those into responses.
 
 mod blocking;
+mod cache;
 mod db;
 mod engine;
+mod group;
 mod history;
 mod index;
 mod patch;

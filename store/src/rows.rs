@@ -187,6 +187,7 @@ pub(crate) async fn write(
         None => insert(conn, backend, v, micros).await?,
     };
     tx.staged.add_version(rid, v);
+    tx.changed.push((v.resource_type, v.id.clone()));
     Ok(rid)
 }
 

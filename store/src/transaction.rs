@@ -12,7 +12,9 @@ use futures::future::BoxFuture;
 
 use crate::Store;
 use crate::db::WriteTx;
-use crate::engine::{Outcome, instance_key, matching_ids, read_interaction, write_interaction};
+use crate::engine::{
+    Outcome, Write, instance_key, matching_ids, read_interaction, write_interaction,
+};
 
 /// What one entry of a batch or transaction produced, by its position in the request Bundle.
 #[derive(Debug, Clone)]
@@ -98,7 +100,7 @@ impl Store {
                 }
                 i if i.is_write() => {
                     let id = assigned.ids.get(&index).cloned();
-                    write_interaction(&mut tx, i, id).await.map_err(at)?
+                    write_interaction(&mut tx, Write::unchecked(i, id)).await.map_err(at)?
                 }
                 read => {
                     let backend = tx.backend;

@@ -18,6 +18,7 @@ pub async fn load(args: LoadArgs) -> anyhow::Result<ExitCode> {
                 header_timeout_secs: 30,
                 body_timeout_secs: 60,
                 shutdown_deadline_secs: 30,
+                cache_mib: 0,
                 no_search_index: false,
             };
             let state = super::serve::open_state(&serve).await?;

@@ -101,6 +101,40 @@ impl DatabaseArgs {
         Ok(format!("sqlite://{}?mode=rwc", path.display()))
     }
 
+    /// Makes this process the only writer of the SQLite data dir until it exits: a second
+    /// server or load on the same data dir is refused, so what this one keeps in memory stays
+    /// true. Nothing to do on PostgreSQL.
+    pub fn claim_data_dir(&self) -> anyhow::Result<()> {
+        if self.database_url.is_some() {
+            return Ok(());
+        }
+        let dir = &self.data_dir;
+        std::fs::create_dir_all(dir)
+            .with_context(|| format!("cannot create the data dir {}", dir.display()))?;
+        let path = dir.join("panorama.lock");
+        let file = std::fs::OpenOptions::new()
+            .create(true)
+            .truncate(false)
+            .write(true)
+            .open(&path)
+            .with_context(|| format!("cannot open {}", path.display()))?;
+        match file.try_lock() {
+            Ok(()) => {
+                // Held, with the file, until the process exits.
+                std::mem::forget(file);
+                Ok(())
+            }
+            Err(std::fs::TryLockError::WouldBlock) => anyhow::bail!(
+                "the data dir {} is in use by another panorama process (serve or load); \
+                 stop it, or load through it with --url",
+                self.data_dir.display()
+            ),
+            Err(std::fs::TryLockError::Error(e)) => {
+                Err(e).with_context(|| format!("cannot lock {}", path.display()))
+            }
+        }
+    }
+
     /// Opens the database, saying which one and why it could not be opened (a PostgreSQL URL
     /// is shown without its password).
     pub async fn open(&self, max_connections: u32) -> anyhow::Result<Store> {
@@ -162,6 +196,11 @@ pub struct ServeArgs {
     #[arg(long)]
     pub public_base: Option<String>,
 
+    /// MiB of recently read resources kept in memory (SQLite only: on PostgreSQL other
+    /// servers may write too); 0 turns it off.
+    #[arg(long, default_value_t = 64)]
+    pub cache_mib: u64,
+
     /// For benchmarks only: write no search index rows, so that `panorama bench search` can
     /// measure what indexing costs at ingest. Searches then find nothing that was written.
     #[arg(long, hide = true)]
@@ -198,6 +237,16 @@ mod tests {
         let over_http = command(&["panorama", "load", "--url", "http://127.0.0.1/fhir", "x.json"]);
         assert_eq!(default_log_filter(&over_http), "info");
         assert_eq!(default_log_filter(&command(&["panorama", "serve"])), "info");
+    }
+
+    #[test]
+    fn a_data_dir_is_claimed_by_one_process_at_a_time() {
+        let dir = tempfile::tempdir().unwrap();
+        let args = DatabaseArgs { data_dir: dir.path().join("data"), database_url: None };
+        args.claim_data_dir().unwrap();
+        // A second claim, as another process would make it, finds the lock taken.
+        let message = format!("{:#}", args.claim_data_dir().unwrap_err());
+        assert!(message.contains("in use by another panorama process"), "{message}");
     }
 
     #[test]

@@ -34,8 +34,12 @@ pub(crate) async fn open_state(args: &ServeArgs) -> anyhow::Result<AppState> {
     }
     let postgres = args.database.database_url.is_some();
     let pool = if postgres { POOL_SIZE_POSTGRES } else { POOL_SIZE_SQLITE };
+    args.database.claim_data_dir()?;
     let store = args.database.open(pool).await?;
     store.migrate().await.context("cannot migrate the database")?;
+    if !postgres {
+        store.remember_current_versions(args.cache_mib * 1024 * 1024);
+    }
     tracing::info!(backend = ?store.backend(), "database ready");
     let config = Config {
         max_body_bytes: args.max_body_mib as usize * 1024 * 1024,

@@ -366,3 +366,65 @@ async fn a_fhirpath_patch_that_would_make_the_resource_invalid_is_422_and_change
     let current = json(app.get(&format!("/Patient/{id}")).await).await;
     assert_eq!(current["meta"]["versionId"], "1");
 }
+
+#[tokio::test]
+async fn writes_arriving_together_each_get_their_own_outcome() {
+    let app = spawn_app().await;
+    app.put("/Patient/x", &json!({"resourceType": "Patient", "id": "x"})).await;
+    let send = |method: Method, path: String, body: serde_json::Value, if_match: Option<&str>| {
+        let mut request = app
+            .request(method, &path)
+            .header("content-type", "application/fhir+json")
+            .body(body.to_string());
+        if let Some(tag) = if_match {
+            request = request.header("if-match", tag);
+        }
+        async move {
+            let response = request.send().await.unwrap();
+            let status = response.status().as_u16();
+            let location =
+                response.headers().get("location").map(|l| l.to_str().unwrap().to_owned());
+            (status, location)
+        }
+    };
+    let mut writes = Vec::new();
+    for i in 0..30 {
+        let body = json!({"resourceType": "Patient", "name": [{"family": format!("Group{i}")}]});
+        writes.push(send(Method::POST, "/Patient".into(), body, None));
+    }
+    for _ in 0..5 {
+        let body = json!({"resourceType": "Patient", "id": "x", "gender": "other"});
+        writes.push(send(Method::PUT, "/Patient/x".into(), body, Some("W/\"7\"")));
+    }
+    let results = futures::future::join_all(writes).await;
+
+    let (created, stale) = results.split_at(30);
+    assert!(created.iter().all(|(status, _)| *status == 201), "{created:?}");
+    assert!(stale.iter().all(|(status, _)| *status == 412), "{stale:?}");
+    for (_, location) in created {
+        let path = location.as_deref().unwrap().split("/fhir").nth(1).unwrap().to_owned();
+        assert_eq!(app.get(&path).await.status(), 200, "{path}");
+    }
+    let found = json(app.get("/Patient?family=Group&_summary=count").await).await;
+    assert_eq!(found["total"], 30);
+    let x = json(app.get("/Patient/x").await).await;
+    assert_eq!(x["meta"]["versionId"], "1", "the stale updates changed nothing");
+}
+
+#[tokio::test]
+async fn a_read_after_a_write_sees_the_write() {
+    let app = spawn_app().await;
+    app.put("/Patient/r", &json!({"resourceType": "Patient", "id": "r", "gender": "male"})).await;
+    for (version, gender) in [("2", "female"), ("3", "other")] {
+        // Read first, so that the version read is the one kept in memory.
+        let before = json(app.get("/Patient/r").await).await;
+        assert_ne!(before["gender"], gender);
+        let body = json!({"resourceType": "Patient", "id": "r", "gender": gender});
+        assert_eq!(app.put("/Patient/r", &body).await.status(), 200);
+        let after = app.get("/Patient/r").await;
+        assert_eq!(after.headers()["etag"], format!("W/\"{version}\"").as_str());
+        assert_eq!(json(after).await["gender"], gender);
+    }
+    assert_eq!(app.delete("/Patient/r").await.status(), 204);
+    assert_eq!(app.get("/Patient/r").await.status(), 410);
+}
