@@ -14,6 +14,7 @@ use sea_orm::{
 use tokio::sync::{Mutex, OwnedMutexGuard};
 
 use crate::cache::CurrentVersions;
+use crate::checkpoint::Checkpoints;
 use crate::group::GroupCommit;
 use crate::index::Staged;
 
@@ -35,6 +36,8 @@ pub struct Store {
     pub(crate) group: Option<GroupCommit>,
     /// Current versions kept in memory, once the process says it is the only writer.
     pub(crate) cache: Arc<OnceLock<CurrentVersions>>,
+    /// On SQLite, the task that checkpoints the write-ahead log.
+    _checkpoints: Option<Checkpoints>,
 }
 
 /// A write transaction, with the SQLite writer's turn held until it ends, and the search index
@@ -73,12 +76,9 @@ impl Store {
                     // 16 MB of page cache (the default is 2 MB): a transaction Bundle touches
                     // many index pages, which would otherwise be spilled and read back.
                     .pragma("cache_size", "-16384")
-                    // Checkpoint every 32 MB of WAL rather than 4 MB: a page changed many
-                    // times between checkpoints is copied back once.
-                    .pragma("wal_autocheckpoint", "8192")
-                    // Pages read through a memory map: a connection whose page cache another
-                    // connection's commit made stale reads them back without a copy.
-                    .pragma("mmap_size", "1073741824")
+                    // Checkpoints are a task's work (see `checkpoint`); a commit does one
+                    // itself only past 256 MB of WAL, should that task fall behind.
+                    .pragma("wal_autocheckpoint", "65536")
             });
         let db = Database::connect(options).await.map_err(|e| unavailable("connect", e))?;
         let writer = Arc::new(Mutex::new(()));
@@ -87,7 +87,8 @@ impl Store {
             let (turn, cache) = (writer.clone(), cache.clone());
             GroupCommit::start(Writer { db: db.clone(), backend, turn, cache })
         });
-        Ok(Store { db, backend, writer, group, cache })
+        let checkpoints = (backend == Backend::Sqlite).then(|| Checkpoints::start(db.clone()));
+        Ok(Store { db, backend, writer, group, cache, _checkpoints: checkpoints })
     }
 
     /// Keeps up to about `budget` bytes of current versions in memory for reads. Only for a

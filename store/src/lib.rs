@@ -6,6 +6,7 @@
 
 mod blocking;
 mod cache;
+mod checkpoint;
 mod db;
 mod engine;
 mod group;
