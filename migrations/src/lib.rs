@@ -7,6 +7,7 @@ use sea_orm_migration::prelude::*;
 
 mod m20261203_000001_create_resources;
 mod m20261203_000002_create_search_indexes;
+mod m20261204_000003_sqlite_planner_hint;
 
 /// Every migration, in the order they apply.
 pub struct Migrator;
@@ -17,6 +18,7 @@ impl MigratorTrait for Migrator {
         vec![
             Box::new(m20261203_000001_create_resources::Migration),
             Box::new(m20261203_000002_create_search_indexes::Migration),
+            Box::new(m20261204_000003_sqlite_planner_hint::Migration),
         ]
     }
 }

@@ -280,6 +280,22 @@ fn unavailable(step: &str, error: impl std::fmt::Display) -> Error {
 mod tests {
     use super::*;
 
+    /// A search for one patient's resources starts from the patient's index rows and finds
+    /// each resource by its key, rather than walking every resource of the type.
+    #[tokio::test]
+    async fn sqlite_plans_a_search_from_the_index_rows() {
+        let store = Store::open("sqlite::memory:", 1).await.expect("open");
+        store.migrate().await.expect("migrate");
+        let sql = "EXPLAIN QUERY PLAN SELECT r.rid FROM resources r WHERE r.deleted = 0 \
+                   AND r.resource_type = 'Observation' AND r.rid IN (SELECT t.rid \
+                   FROM search_reference t WHERE t.param = 'patient' \
+                   AND t.resource_type = 'Observation' AND t.target_id = 'x')";
+        let rows = query_all(&store.db, store.backend, sql, vec![]).await.expect("plan");
+        let plan: Vec<String> =
+            rows.iter().map(|row| row.try_get_by_index::<String>(3).expect("detail")).collect();
+        assert!(plan.iter().any(|step| step.contains("INTEGER PRIMARY KEY")), "{plan:?}");
+    }
+
     #[test]
     fn placeholders_are_numbered_for_postgres() {
         assert_eq!(number_placeholders("a = ? AND b IN (?, ?)"), "a = $1 AND b IN ($2, $3)");

@@ -50,6 +50,10 @@ pub struct SearchPage {
     /// repeat nor skip a match.
     pub next_offset: Option<u64>,
     pub next_cursor: Option<String>,
+    /// Where the previous page starts, when this one is not the first: its `_offset`, and
+    /// the cursor of a page that ends right before this one's first match.
+    pub previous_offset: Option<u64>,
+    pub previous_cursor: Option<String>,
     /// Parameters the server ignored (reported under lenient handling).
     pub ignored: Vec<String>,
     /// Resources `_include` and `_revinclude` add, none of them a match.

@@ -48,10 +48,18 @@ fn searchset_value(
     }
     let applied = link_params(request, &page.ignored, store::MAX_SEARCH_COUNT);
     let mut links = vec![json!({"relation": "self", "url": page_url(request, &applied, &[])})];
-    if let Some(offset) = page.next_offset {
+    let paging = |name: &str| name == "_offset" || name == store::CURSOR_PARAM;
+    let first: Params = applied.iter().filter(|(name, _)| !paging(name)).cloned().collect();
+    links.push(json!({"relation": "first", "url": page_url(request, &first, &[])}));
+    let pages = [
+        ("previous", page.previous_offset, &page.previous_cursor),
+        ("next", page.next_offset, &page.next_cursor),
+    ];
+    for (relation, offset, cursor) in pages {
+        let Some(offset) = offset else { continue };
         let mut replace = vec![("_offset", offset.to_string())];
-        replace.extend(page.next_cursor.clone().map(|cursor| (store::CURSOR_PARAM, cursor)));
-        links.push(json!({"relation": "next", "url": page_url(request, &applied, &replace)}));
+        replace.extend(cursor.clone().map(|cursor| (store::CURSOR_PARAM, cursor)));
+        links.push(json!({"relation": relation, "url": page_url(request, &applied, &replace)}));
     }
     bundle.insert("link".into(), Value::Array(links));
     bundle

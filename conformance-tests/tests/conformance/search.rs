@@ -482,9 +482,14 @@ async fn sort_never_drops_resources_without_the_value() {
 
 /// The `next` link of a searchset, if any.
 fn next_link(bundle: &Value) -> Option<String> {
+    link(bundle, "next")
+}
+
+/// A searchset's link of this relation, if any.
+fn link(bundle: &Value, relation: &str) -> Option<String> {
     let links = bundle["link"].as_array()?;
-    let next = links.iter().find(|l| l["relation"] == "next")?;
-    next["url"].as_str().map(str::to_owned)
+    let found = links.iter().find(|l| l["relation"] == relation)?;
+    found["url"].as_str().map(str::to_owned)
 }
 
 async fn follow(app: &TestApp, url: &str) -> Value {
@@ -515,6 +520,42 @@ async fn paging_follows_next_links_and_a_write_between_pages_neither_repeats_nor
     let third = follow(&app, &next_link(&second).expect("a third page")).await;
     assert_eq!(match_ids(&third), ["p5"]);
     assert_eq!(next_link(&third), None);
+}
+
+#[tokio::test]
+async fn previous_and_first_links_lead_back_and_a_write_between_pages_neither_repeats_nor_skips() {
+    let app = spawn_app().await;
+    for (id, birth) in [("p1", "1990"), ("p2", "1980"), ("p3", "1990"), ("p4", "1970"), ("p5", "")]
+    {
+        let birth = if birth.is_empty() { json!({}) } else { json!({"birthDate": birth}) };
+        put(&app, patient(id, birth)).await;
+    }
+    // By birth date going down, the patient without one last, equal dates in writing order.
+    let query = "Patient?_sort=-birthdate&_count=2";
+    let first = search(&app, query).await;
+    assert_eq!(match_ids(&first), ["p1", "p3"]);
+    assert_eq!(link(&first, "previous"), None);
+    let second = follow(&app, &next_link(&first).unwrap()).await;
+    assert_eq!(match_ids(&second), ["p2", "p4"]);
+    let third = follow(&app, &next_link(&second).unwrap()).await;
+    assert_eq!(match_ids(&third), ["p5"]);
+
+    // Between pages: one resource sorts before the pages served, and one of them is deleted.
+    put(&app, patient("p0", json!({"birthDate": "2000"}))).await;
+    assert_eq!(app.delete("/Patient/p2").await.status(), 204);
+
+    let back = follow(&app, &link(&third, "previous").unwrap()).await;
+    assert_eq!(match_ids(&back), ["p3", "p4"]);
+    let back = follow(&app, &link(&back, "previous").unwrap()).await;
+    assert_eq!(match_ids(&back), ["p0", "p1"]);
+    assert_eq!(link(&back, "previous"), None, "nothing sorts before p0");
+    let forward = follow(&app, &next_link(&back).unwrap()).await;
+    assert_eq!(match_ids(&forward), ["p3", "p4"]);
+
+    let first_link = link(&third, "first").unwrap();
+    assert!(!first_link.contains("_cursor") && !first_link.contains("_offset"), "{first_link}");
+    assert!(first_link.contains("_sort=-birthdate") && first_link.contains("_count=2"));
+    assert_eq!(match_ids(&follow(&app, &first_link).await), ["p0", "p1"]);
 }
 
 #[tokio::test]

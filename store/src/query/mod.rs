@@ -18,7 +18,7 @@ use crate::db::{Backend, query_all};
 use crate::engine::SearchPage;
 use clause::Compiler;
 use include::Keyed;
-use page::{Cursor, Start};
+use page::Start;
 use sql::Sql;
 
 /// Matches per page when the request gives no `_count`.
@@ -130,6 +130,8 @@ async fn run(
         total: None,
         next_offset: None,
         next_cursor: None,
+        previous_offset: None,
+        previous_cursor: None,
         ignored: vec![],
         included: vec![],
     };
@@ -142,16 +144,35 @@ async fn run(
     // SQL offsets are signed 64-bit: anything larger is past every result anyway.
     let offset = (query.offset.unwrap_or(0) as u64).min(i64::MAX as u64 / 2);
     let start = match cursor {
-        Some(text) => Start::After(Cursor::decode(text, &sort)?),
+        Some(text) => Start::from_cursor(text, &sort)?,
         None => Start::Offset(offset),
     };
-    // One more than a page says whether there is a next one.
+    // One more than a page says whether there is another one beyond it.
     let mut rows = page::fetch(conn, backend, filter, &sort, &start, count + 1).await?;
-    let has_next = rows.len() as u64 > count;
-    rows.truncate(count as usize);
-    if has_next {
+    let beyond = rows.len() as u64 > count;
+    let (has_next, has_previous) = match start {
+        Start::Before(_) => {
+            if beyond {
+                rows.remove(0);
+            }
+            (true, beyond)
+        }
+        Start::After(_) => {
+            rows.truncate(count as usize);
+            (beyond, true)
+        }
+        Start::Offset(offset) => {
+            rows.truncate(count as usize);
+            (beyond, offset > 0)
+        }
+    };
+    if has_next && let Some((_, last)) = rows.last() {
         page.next_offset = Some(offset.saturating_add(count));
-        page.next_cursor = rows.last().map(|(_, cursor)| cursor.encode());
+        page.next_cursor = Some(last.encode());
+    }
+    if has_previous && let Some((_, first)) = rows.first() {
+        page.previous_offset = Some(offset.saturating_sub(count));
+        page.previous_cursor = Some(first.encode_before());
     }
     let first_and_only = !has_next && matches!(start, Start::Offset(0));
     page.total = match (wants_total, first_and_only) {

@@ -71,10 +71,25 @@ fn lowest_or_highest(table: Table, column: &str, param: &str, descending: bool) 
     sql
 }
 
-/// Where a page starts: after the resource a cursor names, or after skipping `offset`.
+/// Where a page starts: after skipping `offset`, right after the resource a cursor names, or
+/// (a `previous` page) so that it ends right before that resource.
 pub(super) enum Start {
     Offset(u64),
     After(Cursor),
+    Before(Cursor),
+}
+
+/// The mark of a cursor that a `previous` link carries: the page ends before its resource.
+const BEFORE: char = 'p';
+
+impl Start {
+    /// The start a `_cursor` value asks for.
+    pub(super) fn from_cursor(text: &str, sort: &[SortColumn]) -> Result<Start, Error> {
+        match text.strip_prefix(BEFORE) {
+            Some(text) => Ok(Start::Before(Cursor::decode(text, sort)?)),
+            None => Ok(Start::After(Cursor::decode(text, sort)?)),
+        }
+    }
 }
 
 /// The sort values and key of the last resource of a page.
@@ -100,6 +115,11 @@ impl Cursor {
         parts.push(self.rid.to_string().into());
         let json = serde_json::Value::Array(parts).to_string();
         json.bytes().map(|b| format!("{b:02x}")).collect()
+    }
+
+    /// The text a `previous` link carries: the page that ends right before this resource.
+    pub(super) fn encode_before(&self) -> String {
+        format!("{BEFORE}{}", self.encode())
     }
 
     /// Reads a cursor given for `sort`; an error names `_cursor` only.
@@ -138,8 +158,8 @@ fn typed_value(value: &str, sort_type: SortType) -> Value {
     }
 }
 
-/// At most `limit` matches of `filter` from `start` on, in the order of `sort`, each with the
-/// cursor that starts right after it.
+/// At most `limit` matches of `filter` from `start` on (for `Start::Before`, the last `limit`
+/// before it), in the order of `sort`, each with the cursor that starts right after it.
 pub(super) async fn fetch(
     conn: &impl ConnectionTrait,
     backend: Backend,
@@ -185,14 +205,19 @@ fn page_sql(filter: &Sql, sort: &[SortColumn], start: &Start, limit: u64) -> Sql
         sql.push(", ").append(&column.expression).push(&format!(" AS s{i}"));
     }
     sql.push(" FROM resources r WHERE ").append(filter).push(") q");
-    let offset = match start {
-        Start::Offset(offset) => *offset,
+    let (offset, backwards) = match start {
+        Start::Offset(offset) => (*offset, false),
         Start::After(cursor) => {
             sql.push(" WHERE ").append(&after(sort, cursor));
-            0
+            (0, false)
+        }
+        Start::Before(cursor) => {
+            sql.push(" WHERE ").append(&before(sort, cursor));
+            (0, true)
         }
     };
-    sql.push(" ORDER BY ").push(&order("q", sort));
+    let inner_order = if backwards { reverse_order("q", sort) } else { order("q", sort) };
+    sql.push(" ORDER BY ").push(&inner_order);
     sql.push(" LIMIT ").bind(limit as i64).push(" OFFSET ").bind(offset as i64);
     sql.push(") p JOIN resource_history h ON h.rid = p.rid AND h.version_id = p.version_id");
     sql.push(" ORDER BY ").push(&order("p", sort));
@@ -210,6 +235,54 @@ fn order(table: &str, sort: &[SortColumn]) -> String {
         .collect();
     keys.push(format!("{table}.rid ASC"));
     keys.join(", ")
+}
+
+/// The order of `sort` backwards, to take the rows just before a cursor.
+fn reverse_order(table: &str, sort: &[SortColumn]) -> String {
+    let mut keys: Vec<String> = sort
+        .iter()
+        .enumerate()
+        .map(|(i, c)| {
+            let direction = if c.descending { "ASC" } else { "DESC" };
+            format!("{table}.s{i} {direction} NULLS FIRST")
+        })
+        .collect();
+    keys.push(format!("{table}.rid DESC"));
+    keys.join(", ")
+}
+
+/// Rows that come before `cursor` in the order of `sort`: equal on the first keys and before
+/// it on the next one, or equal on all keys with a smaller key. Every value comes before a
+/// missing one.
+fn before(sort: &[SortColumn], cursor: &Cursor) -> Sql {
+    let mut alternatives = Vec::with_capacity(sort.len() + 1);
+    for i in 0..=sort.len() {
+        let mut parts: Vec<Sql> =
+            (0..i).map(|j| equal(j, sort[j].sort_type, &cursor.values[j])).collect();
+        parts.push(match sort.get(i) {
+            Some(column) => short_of(i, column, &cursor.values[i]),
+            None => {
+                let mut sql = Sql::new("q.rid < ");
+                sql.bind(cursor.rid);
+                sql
+            }
+        });
+        let mut alternative = Sql::default();
+        alternative.join(&parts, " AND ");
+        alternatives.push(alternative);
+    }
+    let mut sql = Sql::default();
+    sql.join(&alternatives, " OR ");
+    sql
+}
+
+fn short_of(i: usize, column: &SortColumn, value: &Option<String>) -> Sql {
+    let mut sql = Sql::new(&format!("q.s{i} IS NOT NULL"));
+    if let Some(value) = value {
+        let op = if column.descending { ">" } else { "<" };
+        sql.push(&format!(" AND q.s{i} {op} ")).bind(typed_value(value, column.sort_type));
+    }
+    sql
 }
 
 /// Rows that come after `cursor` in the order of `sort`: equal on the first keys and after it
