@@ -29,6 +29,7 @@ pub enum Backend {
 pub struct Store {
     pub(crate) db: DatabaseConnection,
     pub(crate) backend: Backend,
+    max_connections: u32,
     // SQLite allows one writer; taking turns here avoids `SQLITE_BUSY` when a deferred
     // transaction tries to upgrade to a write lock.
     pub(crate) writer: Arc<Mutex<()>>,
@@ -88,7 +89,7 @@ impl Store {
             GroupCommit::start(Writer { db: db.clone(), backend, turn, cache })
         });
         let checkpoints = (backend == Backend::Sqlite).then(|| Checkpoints::start(db.clone()));
-        Ok(Store { db, backend, writer, group, cache, _checkpoints: checkpoints })
+        Ok(Store { db, backend, max_connections, writer, group, cache, _checkpoints: checkpoints })
     }
 
     /// Keeps up to about `budget` bytes of current versions in memory for reads. Only for a
@@ -101,7 +102,30 @@ impl Store {
 
     /// Applies pending migrations.
     pub async fn migrate(&self) -> Result<(), Error> {
-        migrations::Migrator::up(&self.db, None).await.map_err(|e| internal("migrate", e))
+        migrations::Migrator::up(&self.db, None).await.map_err(|e| internal("migrate", e))?;
+        if self.backend == Backend::Sqlite {
+            self.reload_statistics().await?;
+        }
+        Ok(())
+    }
+
+    /// Makes every SQLite connection of the pool read the planner statistics again: a
+    /// connection reads them when it opens, and those opened before the migrations wrote
+    /// them would otherwise plan searches without them. All connections are taken at once,
+    /// so that each is a different one.
+    async fn reload_statistics(&self) -> Result<(), Error> {
+        let open = (0..self.max_connections).map(|_| self.db.begin());
+        let connections =
+            futures::future::try_join_all(open).await.map_err(|e| db_error("begin", e))?;
+        // One after the other (the others stay taken): reloading takes the write lock.
+        for connection in connections {
+            connection
+                .execute_unprepared("ANALYZE sqlite_schema")
+                .await
+                .map_err(|e| internal("reload statistics", e))?;
+            connection.commit().await.map_err(|e| db_error("commit", e))?;
+        }
+        Ok(())
     }
 
     /// Whether the database answers.
@@ -280,20 +304,41 @@ fn unavailable(step: &str, error: impl std::fmt::Display) -> Error {
 mod tests {
     use super::*;
 
+    const PATIENT_SEARCH_PLAN: &str = "EXPLAIN QUERY PLAN SELECT r.rid FROM resources r \
+        WHERE r.deleted = 0 AND r.resource_type = 'Observation' AND r.rid IN (SELECT t.rid \
+        FROM search_reference t WHERE t.param = 'patient' AND t.resource_type = 'Observation' \
+        AND t.target_id = 'x')";
+
     /// A search for one patient's resources starts from the patient's index rows and finds
-    /// each resource by its key, rather than walking every resource of the type.
+    /// each resource by its key, rather than walking every resource of the type: on every
+    /// connection of the pool, those opened before the migrations included.
     #[tokio::test]
-    async fn sqlite_plans_a_search_from_the_index_rows() {
-        let store = Store::open("sqlite::memory:", 1).await.expect("open");
+    async fn sqlite_plans_a_search_from_the_index_rows_on_every_connection() {
+        let path =
+            std::env::temp_dir().join(format!("panorama-plan-{}.sqlite", std::process::id()));
+        let url = format!("sqlite://{}?mode=rwc", path.display());
+        let store = Store::open(&url, 3).await.expect("open");
+        let before = (0..3).map(|_| store.db.begin());
+        for connection in futures::future::try_join_all(before).await.expect("connections") {
+            connection.commit().await.expect("commit");
+        }
         store.migrate().await.expect("migrate");
-        let sql = "EXPLAIN QUERY PLAN SELECT r.rid FROM resources r WHERE r.deleted = 0 \
-                   AND r.resource_type = 'Observation' AND r.rid IN (SELECT t.rid \
-                   FROM search_reference t WHERE t.param = 'patient' \
-                   AND t.resource_type = 'Observation' AND t.target_id = 'x')";
-        let rows = query_all(&store.db, store.backend, sql, vec![]).await.expect("plan");
-        let plan: Vec<String> =
-            rows.iter().map(|row| row.try_get_by_index::<String>(3).expect("detail")).collect();
-        assert!(plan.iter().any(|step| step.contains("INTEGER PRIMARY KEY")), "{plan:?}");
+
+        let all =
+            futures::future::try_join_all((0..3).map(|_| store.db.begin())).await.expect("all");
+        for connection in &all {
+            let rows = query_all(connection, store.backend, PATIENT_SEARCH_PLAN, vec![])
+                .await
+                .expect("plan");
+            let plan: Vec<String> =
+                rows.iter().map(|row| row.try_get_by_index::<String>(3).expect("detail")).collect();
+            assert!(plan.iter().any(|step| step.contains("INTEGER PRIMARY KEY")), "{plan:?}");
+        }
+        drop(all);
+        drop(store);
+        for suffix in ["", "-wal", "-shm"] {
+            let _ = std::fs::remove_file(format!("{}{suffix}", path.display()));
+        }
     }
 
     #[test]
