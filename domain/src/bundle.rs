@@ -11,7 +11,7 @@ use base64::Engine as _;
 use crate::interaction::{
     Interaction, Patch, PatchFormat, Target, check_conditions, parse_condition, parse_query,
 };
-use crate::{Error, Resource, Result, Subset, VersionId};
+use crate::{Error, NoneMatch, Resource, Result, Subset, VersionId};
 
 /// The kind of request Bundle.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -182,7 +182,8 @@ impl Entry {
             (Method::Put, Target::Instance { resource_type, id }) => {
                 let resource = self.resource()?;
                 resource.expect_type(resource_type)?;
-                Ok(Interaction::Update { id, resource, if_match })
+                let if_none_match = self.request.if_none_match.as_deref().map(NoneMatch::parse);
+                Ok(Interaction::Update { id, resource, if_match, if_none_match })
             }
             (Method::Put, Target::Type { resource_type, params }) if !params.is_empty() => {
                 let resource = self.resource()?;

@@ -58,6 +58,31 @@ impl VersionId {
     }
 }
 
+/// The versions an `If-None-Match` header names (`*`: any version). A read of a named version
+/// answers 304; a write that would replace one is refused with 412.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum NoneMatch {
+    Any,
+    /// ETags that are not version ETags name nothing.
+    Versions(Vec<VersionId>),
+}
+
+impl NoneMatch {
+    pub fn parse(raw: &str) -> Self {
+        if raw.trim() == "*" {
+            return NoneMatch::Any;
+        }
+        NoneMatch::Versions(raw.split(',').filter_map(VersionId::parse_etag).collect())
+    }
+
+    pub fn names(&self, version: VersionId) -> bool {
+        match self {
+            NoneMatch::Any => true,
+            NoneMatch::Versions(versions) => versions.contains(&version),
+        }
+    }
+}
+
 impl fmt::Display for VersionId {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "{}", self.0)
@@ -67,6 +92,16 @@ impl fmt::Display for VersionId {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn if_none_match_reads_a_star_or_a_list_of_etags() {
+        let two = VersionId(2);
+        assert!(NoneMatch::parse("*").names(two));
+        assert!(NoneMatch::parse(r#"W/"1", W/"2""#).names(two));
+        assert!(NoneMatch::parse(r#""2""#).names(two));
+        assert!(!NoneMatch::parse(r#"W/"1", W/"3""#).names(two));
+        assert!(!NoneMatch::parse("").names(two));
+    }
 
     #[test]
     fn ids_follow_the_r4_id_datatype() {

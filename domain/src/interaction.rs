@@ -4,7 +4,7 @@ use serde_json::Value;
 
 use crate::json::Spellings;
 use crate::resource::Resource;
-use crate::{Error, ResourceId, ResourceType, Result, VersionId};
+use crate::{Error, NoneMatch, ResourceId, ResourceType, Result, VersionId};
 
 /// Search or condition parameters as `(name, value)` pairs, in the order sent.
 pub type Params = Vec<(String, String)>;
@@ -65,6 +65,8 @@ pub enum Interaction {
         id: ResourceId,
         resource: Resource,
         if_match: Option<VersionId>,
+        /// `If-None-Match`: checked in the write's transaction, so `*` only ever creates.
+        if_none_match: Option<NoneMatch>,
     },
     ConditionalUpdate {
         conditions: Params,

@@ -16,7 +16,7 @@ pub mod subset;
 pub mod validation;
 
 pub use error::{Error, ErrorKind, Result};
-pub use id::{ResourceId, VersionId};
+pub use id::{NoneMatch, ResourceId, VersionId};
 pub use resource::Resource;
 pub use resource_type::ResourceType;
 pub use subset::Subset;

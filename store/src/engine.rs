@@ -4,7 +4,7 @@
 use chrono::Utc;
 use domain::interaction::{Interaction, Params, Patch};
 use domain::outcome::IssueType;
-use domain::{Error, ErrorKind, Resource, ResourceId, ResourceType, VersionId};
+use domain::{Error, ErrorKind, NoneMatch, Resource, ResourceId, ResourceType, VersionId};
 use sea_orm::ConnectionTrait;
 
 use search::IndexEntry;
@@ -213,8 +213,9 @@ pub(crate) async fn write_interaction(
             let id = assigned_id.unwrap_or_else(ResourceId::generate);
             create(tx, resource, id, checked).await
         }
-        Interaction::Update { id, resource, if_match } => {
-            update(tx, id, resource, if_match, StoredMethod::Put, checked).await
+        Interaction::Update { id, resource, if_match, if_none_match } => {
+            let preconditions = Preconditions { if_match, if_none_match };
+            update(tx, id, resource, preconditions, StoredMethod::Put, checked).await
         }
         Interaction::ConditionalUpdate { conditions, resource, if_match } => {
             conditional_update(tx, conditions, resource, if_match, assigned_id).await
@@ -251,11 +252,23 @@ async fn create(
     Ok(Outcome::Resource { version, created: true })
 }
 
+/// What an update requires of the version it replaces.
+struct Preconditions {
+    if_match: Option<VersionId>,
+    if_none_match: Option<NoneMatch>,
+}
+
+impl From<Option<VersionId>> for Preconditions {
+    fn from(if_match: Option<VersionId>) -> Self {
+        Preconditions { if_match, if_none_match: None }
+    }
+}
+
 async fn update(
     tx: &mut WriteTx<'_>,
     id: ResourceId,
     resource: Resource,
-    if_match: Option<VersionId>,
+    preconditions: Preconditions,
     method: StoredMethod,
     checked: Option<Vec<IndexEntry>>,
 ) -> Result<Outcome, Error> {
@@ -263,7 +276,8 @@ async fn update(
     resource.expect_id(&id)?;
     tx.lock_key(&instance_key(resource_type, &id)).await?;
     let previous = rows::head(&tx.tx, tx.backend, resource_type, &id).await?;
-    check_if_match(if_match, previous.as_ref())?;
+    check_if_match(preconditions.if_match, previous.as_ref())?;
+    check_none_match(preconditions.if_none_match.as_ref(), previous.as_ref())?;
     let created = previous.as_ref().is_none_or(|p| p.deleted);
     let next = previous.as_ref().map_or(VersionId::FIRST, |p| p.version.next());
     let new = Saved { id, version: next, method, rid: previous.map(|p| p.rid) };
@@ -297,7 +311,7 @@ async fn conditional_update(
         _ => return Err(multiple_matches(resource_type)),
     };
     let resource = with_id(resource, &id)?;
-    update(tx, id, resource, if_match, StoredMethod::Put, None).await
+    update(tx, id, resource, if_match.into(), StoredMethod::Put, None).await
 }
 
 async fn patch_resource(
@@ -314,7 +328,7 @@ async fn patch_resource(
     let body = current.body.as_deref().ok_or_else(|| gone(resource_type))?;
     let patched = crate::transaction::apply_patch(body, &patch)?;
     patched.expect_type(resource_type)?;
-    update(tx, id, patched, if_match, StoredMethod::Patch, None).await
+    update(tx, id, patched, if_match.into(), StoredMethod::Patch, None).await
 }
 
 async fn delete(
@@ -398,6 +412,18 @@ fn check_if_match(if_match: Option<VersionId>, current: Option<&Head>) -> Result
             IssueType::Conflict,
             "the resource is not at the version given in If-Match",
         )),
+    }
+}
+
+fn check_none_match(none_match: Option<&NoneMatch>, current: Option<&Head>) -> Result<(), Error> {
+    let current = current.filter(|c| !c.deleted).map(|c| c.version);
+    match (none_match, current) {
+        (Some(none_match), Some(current)) if none_match.names(current) => Err(Error::new(
+            ErrorKind::PreconditionFailed,
+            IssueType::Conflict,
+            "the resource exists at a version If-None-Match names (If-None-Match: * only creates)",
+        )),
+        _ => Ok(()),
     }
 }
 

@@ -133,8 +133,8 @@ mod tests {
         let body = json!({"resourceType": "Patient", "id": id, "gender": gender});
         let resource = Resource::parse(body.to_string().as_bytes()).unwrap();
         let id = ResourceId::parse(id).unwrap();
-        Write::checked(Interaction::Update { id, resource, if_match: if_match.map(VersionId) })
-            .unwrap()
+        let if_match = if_match.map(VersionId);
+        Write::checked(Interaction::Update { id, resource, if_match, if_none_match: None }).unwrap()
     }
 
     #[tokio::test]

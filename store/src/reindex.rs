@@ -111,6 +111,7 @@ mod tests {
                 id: domain::ResourceId::parse(id).unwrap(),
                 resource,
                 if_match: None,
+                if_none_match: None,
             };
             store.execute(update).await.unwrap();
         }

@@ -123,7 +123,7 @@ fn unless_unchanged(outcome: Outcome, entry: &Entry) -> Outcome {
     let Outcome::Resource { version, created: false } = outcome else { return outcome };
     let request = &entry.request;
     let unchanged = match (&request.if_none_match, &request.if_modified_since) {
-        (Some(tag), _) => domain::VersionId::parse_etag(tag) == Some(version.version),
+        (Some(tags), _) => domain::NoneMatch::parse(tags).names(version.version),
         (None, Some(since)) => parse_instant(since)
             .is_some_and(|since| version.last_updated.timestamp() <= since.timestamp()),
         (None, None) => false,

@@ -8,7 +8,7 @@ use domain::bundle::RequestBundle;
 use domain::interaction::{Interaction, Patch, PatchFormat, check_conditions, parse_condition};
 use domain::json::Spellings;
 use domain::outcome::IssueType;
-use domain::{Error, ErrorKind, Resource, ResourceId, ResourceType, Subset, VersionId};
+use domain::{Error, ErrorKind, NoneMatch, Resource, ResourceId, ResourceType, Subset, VersionId};
 use store::Outcome;
 
 use super::AppState;
@@ -244,34 +244,6 @@ pub(crate) async fn read(
     Ok(response)
 }
 
-/// Refuses a write whose `If-None-Match` names the current version (`*`: any version, so the
-/// write may only create).
-// FIXME(#2): checked before the write, not inside its database transaction: a concurrent
-// create of the same id between the two is not refused. The store has no create-only update.
-async fn check_none_match(
-    state: &AppState,
-    request: &FhirRequest,
-    resource_type: ResourceType,
-    id: &ResourceId,
-) -> Result<(), Error> {
-    if request.header("if-none-match").is_none() {
-        return Ok(());
-    }
-    let current = match state.store.read_current(resource_type, id).await {
-        Ok((version, _, _)) => Some(version),
-        Err(e) if matches!(e.kind, ErrorKind::NotFound | ErrorKind::Gone) => None,
-        Err(e) => return Err(e),
-    };
-    if !request.none_match_fails(current) {
-        return Ok(());
-    }
-    Err(Error::new(
-        ErrorKind::PreconditionFailed,
-        IssueType::Conflict,
-        "the resource exists at a version If-None-Match names (If-None-Match: * only creates)",
-    ))
-}
-
 /// Updates a resource, or creates it with this id.
 #[utoipa::path(put, path = "/fhir/{type}/{id}", tag = "instance",
     params(("type" = String, Path, description = "an R4 resource type"), ("id" = String, Path),
@@ -291,8 +263,8 @@ pub(crate) async fn update(
     let resource = json_resource(&body)?;
     resource.expect_type(resource_type)?;
     let if_match = request.if_match()?;
-    check_none_match(&state, &request, resource_type, &id).await?;
-    run(&state, &request, Interaction::Update { id, resource, if_match }).await
+    let if_none_match = request.header("if-none-match").map(NoneMatch::parse);
+    run(&state, &request, Interaction::Update { id, resource, if_match, if_none_match }).await
 }
 
 /// Patches a resource with JSON Patch, or with FHIRPath Patch (a Parameters resource sent as

@@ -8,7 +8,7 @@ use axum::http::{HeaderMap, StatusCode, header};
 use chrono::{DateTime, Utc};
 use domain::interaction::{Params, parse_query};
 use domain::outcome::IssueType;
-use domain::{Error, ErrorKind, VersionId};
+use domain::{Error, ErrorKind, NoneMatch, VersionId};
 
 use super::AppState;
 use super::errors::ApiError;
@@ -47,19 +47,10 @@ impl FhirRequest {
     /// which names `version`) or else by `If-Modified-Since`: a read then answers 304.
     pub(crate) fn not_modified(&self, version: VersionId, at: DateTime<Utc>) -> bool {
         if let Some(tags) = self.header("if-none-match") {
-            return etags_match(tags, version);
+            return NoneMatch::parse(tags).names(version);
         }
         let since = self.header("if-modified-since").and_then(parse_date);
         since.is_some_and(|since| at.timestamp() <= since.timestamp())
-    }
-
-    /// Whether `If-None-Match` names the version `current` of the resource a write would
-    /// replace (`*` names any): the write must then fail with 412.
-    pub(crate) fn none_match_fails(&self, current: Option<VersionId>) -> bool {
-        let (Some(tags), Some(current)) = (self.header("if-none-match"), current) else {
-            return false;
-        };
-        etags_match(tags, current)
     }
 
     /// `If-Match`, read as a version ETag.
@@ -94,11 +85,6 @@ impl FromRequestParts<AppState> for FhirRequest {
             headers: parts.headers.clone(),
         })
     }
-}
-
-/// Whether an `If-None-Match` value (`*`, or ETags separated by commas) names `version`.
-fn etags_match(tags: &str, version: VersionId) -> bool {
-    tags.trim() == "*" || tags.split(',').any(|tag| VersionId::parse_etag(tag) == Some(version))
 }
 
 fn base_from_host(headers: &HeaderMap) -> String {
@@ -185,16 +171,6 @@ mod tests {
             prefer_return("handling=strict, return=OperationOutcome"),
             Return::OperationOutcome
         );
-    }
-
-    #[test]
-    fn if_none_match_reads_a_star_or_a_list_of_etags() {
-        let two = VersionId(2);
-        assert!(etags_match("*", two));
-        assert!(etags_match(r#"W/"1", W/"2""#, two));
-        assert!(etags_match(r#""2""#, two));
-        assert!(!etags_match(r#"W/"1", W/"3""#, two));
-        assert!(!etags_match("", two));
     }
 
     #[test]

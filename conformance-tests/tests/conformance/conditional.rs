@@ -65,6 +65,25 @@ async fn put_with_if_none_match_star_only_creates() {
 }
 
 #[tokio::test]
+async fn concurrent_puts_with_if_none_match_star_create_exactly_once() {
+    let app = spawn_app().await;
+    let puts = (0..16).map(|i| {
+        let body = json!({"resourceType": "Patient", "id": "once", "birthDate": format!("2000-01-{:02}", i + 1)});
+        let request = app
+            .request(Method::PUT, "/Patient/once")
+            .header("content-type", "application/fhir+json")
+            .header("if-none-match", "*")
+            .body(body.to_string());
+        async move { request.send().await.unwrap().status().as_u16() }
+    });
+    let statuses = futures::future::join_all(puts).await;
+    assert_eq!(statuses.iter().filter(|s| **s == 201).count(), 1, "{statuses:?}");
+    assert!(statuses.iter().all(|s| *s == 201 || *s == 412), "{statuses:?}");
+    let history = json(app.get("/Patient/once/_history").await).await;
+    assert_eq!(history["total"], 1);
+}
+
+#[tokio::test]
 async fn read_with_if_none_match_star_or_a_list_naming_the_current_version_is_304() {
     let app = spawn_app().await;
     patient_at_version_2(&app, "r").await;

@@ -224,6 +224,26 @@ async fn if_match_in_a_transaction_entry_guards_the_update() {
 }
 
 #[tokio::test]
+async fn if_none_match_star_in_a_transaction_entry_only_creates() {
+    let app = spawn_app().await;
+    app.put("/Patient/k", &json!({"resourceType": "Patient", "id": "k"})).await;
+    let create_only = |id: &str| {
+        let body = json!({"resourceType": "Patient", "id": id, "active": true});
+        let mut put = entry("PUT", &format!("Patient/{id}"), Some(body), None);
+        put["request"]["ifNoneMatch"] = json!("*");
+        put
+    };
+    let bundle = json!({"resourceType": "Bundle", "type": "transaction",
+        "entry": [create_only("new"), create_only("k")]});
+    outcome(app.post("", &bundle).await, 412).await;
+    assert_eq!(app.get("/Patient/new").await.status(), 404);
+    let bundle =
+        json!({"resourceType": "Bundle", "type": "transaction", "entry": [create_only("new")]});
+    let response = json(app.post("", &bundle).await).await;
+    assert_eq!(response["entry"][0]["response"]["status"], "201 Created");
+}
+
+#[tokio::test]
 async fn a_reference_to_a_urn_uuid_no_entry_has_fails_the_transaction() {
     let app = spawn_app().await;
     let bundle = json!({"resourceType": "Bundle", "type": "transaction", "entry": [
