@@ -23,7 +23,7 @@ pub use blocking::{HEAVY_BYTES, cpu_bound};
 pub use db::{Backend, Store};
 pub use engine::{Outcome, SearchPage};
 pub use history::{DEFAULT_COUNT, MAX_COUNT};
-pub use history::{HistoryPage, HistoryScope};
+pub use history::{HistoryPage, HistoryScope, HistoryWindow};
 pub use index::disable_search_index_for_benchmarks;
 pub use query::{CURSOR_PARAM, DEFAULT_SEARCH_COUNT, MAX_SEARCH_COUNT};
 pub use rows::{StoredMethod, Version};

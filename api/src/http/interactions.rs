@@ -25,8 +25,10 @@ pub(super) const SUMMARY_DOC: &str = "true (summary elements), text (narrative a
     a cut resource is tagged SUBSETTED";
 const COUNT_DOC: &str = "entries per page (default 50, max 1000); 0 gives the total alone";
 const SINCE_DOC: &str = "only versions from this instant on";
-const HISTORY_DOC: &str = "history Bundle; other parameters (_at, _list) are not applied and \
-    are named in a warning entry";
+const AT_DOC: &str = "only versions that were current at some moment of this date's range \
+    (2024 covers the year)";
+const HISTORY_DOC: &str = "history Bundle; other parameters (_list) are not applied and are \
+    named in a warning entry";
 pub(super) const ELEMENTS_DOC: &str = "comma-separated top-level elements to return (with id, meta and \
     the mandatory elements); not together with _summary=true|text|data";
 
@@ -120,7 +122,8 @@ pub(crate) async fn system_bundle(
 /// History of every resource.
 #[utoipa::path(get, path = "/fhir/_history", tag = "system",
     params(("_count" = Option<u32>, Query, description = COUNT_DOC),
-        ("_since" = Option<String>, Query, description = SINCE_DOC)),
+        ("_since" = Option<String>, Query, description = SINCE_DOC),
+        ("_at" = Option<String>, Query, description = AT_DOC)),
     responses((status = 200, description = HISTORY_DOC),
         (status = 400, description = "a parameter is invalid, or not supported under Prefer: handling=strict")))]
 pub(crate) async fn system_history(State(state): State<AppState>, request: FhirRequest) -> Reply {
@@ -207,7 +210,8 @@ pub(crate) async fn conditional_delete(
 #[utoipa::path(get, path = "/fhir/{type}/_history", tag = "type",
     params(("type" = String, Path, description = "an R4 resource type"),
         ("_count" = Option<u32>, Query, description = COUNT_DOC),
-        ("_since" = Option<String>, Query, description = SINCE_DOC)),
+        ("_since" = Option<String>, Query, description = SINCE_DOC),
+        ("_at" = Option<String>, Query, description = AT_DOC)),
     responses((status = 200, description = HISTORY_DOC),
         (status = 400, description = "a parameter is invalid, or not supported under Prefer: handling=strict")))]
 pub(crate) async fn type_history(
@@ -316,7 +320,8 @@ pub(crate) async fn delete(
 #[utoipa::path(get, path = "/fhir/{type}/{id}/_history", tag = "instance",
     params(("type" = String, Path, description = "an R4 resource type"), ("id" = String, Path),
         ("_count" = Option<u32>, Query, description = COUNT_DOC),
-        ("_since" = Option<String>, Query, description = SINCE_DOC)),
+        ("_since" = Option<String>, Query, description = SINCE_DOC),
+        ("_at" = Option<String>, Query, description = AT_DOC)),
     responses((status = 200, description = HISTORY_DOC),
         (status = 400, description = "a parameter is invalid, or not supported under Prefer: handling=strict"),
         (status = 404, description = "no such resource (a deleted one has a history)")))]

@@ -1,4 +1,5 @@
-//! History of an instance, a type and the system, with `_count`, `_since` and paging.
+//! History of an instance, a type and the system, with `_count`, `_since`, `_at` and paging,
+//! over HTTP and as batch entries.
 
 use reqwest::Method;
 use serde_json::json;
@@ -101,19 +102,66 @@ async fn history_with_count_0_gives_the_total_alone() {
 }
 
 #[tokio::test]
-async fn at_and_list_are_refused_under_strict_handling_and_named_in_a_warning_otherwise() {
+async fn at_keeps_the_versions_current_at_some_moment_of_its_range() {
+    let app = spawn_app().await;
+    let mut updated = Vec::new();
+    for active in [true, false, true] {
+        let body = json!({"resourceType": "Patient", "id": "t", "active": active});
+        let stored = json(app.put("/Patient/t", &body).await).await;
+        updated.push(stored["meta"]["lastUpdated"].as_str().unwrap().to_owned());
+        tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+    }
+    let versions_at = |at: String| {
+        let app = &app;
+        async move {
+            let path = format!("/Patient/t/_history?_at={}", at.replace('+', "%2B"));
+            let history = json(app.get(&path).await).await;
+            let entries = history["entry"].as_array().cloned().unwrap_or_default();
+            let versions: Vec<String> = entries
+                .iter()
+                .map(|e| e["resource"]["meta"]["versionId"].as_str().unwrap().to_owned())
+                .collect();
+            versions
+        }
+    };
+    assert_eq!(versions_at(updated[1].clone()).await, ["2"]);
+    assert_eq!(versions_at(updated[2].clone()).await, ["3"]);
+    let year = &updated[0][..4];
+    assert_eq!(versions_at(year.to_owned()).await, ["3", "2", "1"]);
+    let before: i32 = year.parse::<i32>().unwrap() - 1;
+    assert!(versions_at(before.to_string()).await.is_empty());
+    outcome(app.get("/Patient/t/_history?_at=yesterday").await, 400).await;
+}
+
+#[tokio::test]
+async fn history_entries_of_a_batch_answer_as_the_history_interaction_does() {
+    let app = spawn_app().await;
+    app.put("/Patient/b", &json!({"resourceType": "Patient", "id": "b"})).await;
+    let get = |url: &str| json!({"request": {"method": "GET", "url": url}});
+    let batch = json!({"resourceType": "Bundle", "type": "batch", "entry": [
+        get("Patient/never/_history"), get("Patient/b/_history?_count=0")]});
+    let response = json(app.post("", &batch).await).await;
+    assert_eq!(response["entry"][0]["response"]["status"], "404 Not Found", "{response}");
+    let counted = &response["entry"][1]["resource"];
+    assert_eq!((&counted["type"], &counted["total"]), (&json!("history"), &json!(1)), "{response}");
+    assert!(counted.get("entry").is_none(), "{response}");
+}
+
+#[tokio::test]
+async fn list_is_refused_under_strict_handling_and_named_in_a_warning_otherwise() {
     let app = spawn_app().await;
     app.put("/Patient/a", &json!({"resourceType": "Patient", "id": "a"})).await;
     let path = "/Patient/a/_history?_at=2020-01-01&_list=x";
     let strict = app.request(Method::GET, path).header("prefer", "handling=strict");
     let issue = outcome(strict.send().await.unwrap(), 400).await;
-    assert!(issue["diagnostics"].as_str().unwrap().contains("_at, _list"), "{issue}");
+    assert!(issue["diagnostics"].as_str().unwrap().ends_with("_list"), "{issue}");
 
+    let path = "/Patient/a/_history?_list=x";
     let history = json(app.get(path).await).await;
     let warning = &history["entry"][0]["response"]["outcome"]["issue"][0];
     assert_eq!(warning["severity"], "warning", "{history}");
-    assert!(warning["diagnostics"].as_str().unwrap().contains("_at, _list"), "{history}");
+    assert!(warning["diagnostics"].as_str().unwrap().ends_with("_list"), "{history}");
     assert_eq!(history["entry"][1]["resource"]["id"], "a");
     let self_link = history["link"][0]["url"].as_str().unwrap();
-    assert!(!self_link.contains("_at") && !self_link.contains("_list"), "{self_link}");
+    assert!(!self_link.contains("_list"), "{self_link}");
 }
