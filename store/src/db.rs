@@ -28,6 +28,9 @@ pub enum Backend {
 /// The store: a connection pool and, on SQLite, the lock that lets one writer in at a time.
 pub struct Store {
     pub(crate) db: DatabaseConnection,
+    /// On an SQLite file, the one connection writes run on, whose page cache keeps the index
+    /// pages that writes touch; elsewhere writes run on `db`.
+    writes: Option<DatabaseConnection>,
     pub(crate) backend: Backend,
     max_connections: u32,
     // SQLite allows one writer; taking turns here avoids `SQLITE_BUSY` when a deferred
@@ -58,38 +61,32 @@ impl Store {
     /// Opens `url` (`sqlite://path?mode=rwc` or `postgres://...`).
     pub async fn open(url: &str, max_connections: u32) -> Result<Store, Error> {
         let backend = if url.starts_with("postgres") { Backend::Postgres } else { Backend::Sqlite };
-        let mut options = ConnectOptions::new(url.to_owned());
-        options
-            .max_connections(max_connections)
-            .min_connections(1)
-            .connect_timeout(Duration::from_secs(10))
-            .acquire_timeout(Duration::from_secs(30))
-            // sqlx would log statements; parameters could hold health data.
-            .sqlx_logging(false)
-            .map_sqlx_sqlite_opts(|opts: SqliteConnectOptions| {
-                opts.journal_mode(SqliteJournalMode::Wal)
-                    .synchronous(SqliteSynchronous::Normal)
-                    .busy_timeout(Duration::from_secs(30))
-                    .foreign_keys(false)
-                    // Statement journals (a multi-row INSERT that could fail halfway) stay in
-                    // memory rather than in temporary files.
-                    .pragma("temp_store", "memory")
-                    // 16 MB of page cache (the default is 2 MB): a transaction Bundle touches
-                    // many index pages, which would otherwise be spilled and read back.
-                    .pragma("cache_size", "-16384")
-                    // Checkpoints are a task's work (see `checkpoint`); a commit does one
-                    // itself only past 256 MB of WAL, should that task fall behind.
-                    .pragma("wal_autocheckpoint", "65536")
-            });
-        let db = Database::connect(options).await.map_err(|e| unavailable("connect", e))?;
+        let db = connect(url, max_connections, READ_CACHE_KIB).await?;
+        // An in-memory SQLite database exists once per connection: it cannot have a second pool.
+        let own_writer = backend == Backend::Sqlite && !url.contains(":memory:");
+        let writes = match own_writer {
+            true => Some(connect(url, 1, WRITE_CACHE_KIB).await?),
+            false => None,
+        };
+        let write_db = writes.clone().unwrap_or_else(|| db.clone());
         let writer = Arc::new(Mutex::new(()));
         let cache = Arc::new(OnceLock::new());
         let group = (backend == Backend::Sqlite).then(|| {
             let (turn, cache) = (writer.clone(), cache.clone());
-            GroupCommit::start(Writer { db: db.clone(), backend, turn, cache })
+            GroupCommit::start(Writer { db: write_db, backend, turn, cache })
         });
-        let checkpoints = (backend == Backend::Sqlite).then(|| Checkpoints::start(db.clone()));
-        Ok(Store { db, backend, max_connections, writer, group, cache, _checkpoints: checkpoints })
+        let checkpoints =
+            (backend == Backend::Sqlite).then(|| Checkpoints::start(db.clone(), writes.clone()));
+        Ok(Store {
+            db,
+            writes,
+            backend,
+            max_connections,
+            writer,
+            group,
+            cache,
+            _checkpoints: checkpoints,
+        })
     }
 
     /// Keeps up to about `budget` bytes of current versions in memory for reads. Only for a
@@ -115,8 +112,11 @@ impl Store {
     /// so that each is a different one.
     async fn reload_statistics(&self) -> Result<(), Error> {
         let open = (0..self.max_connections).map(|_| self.db.begin());
-        let connections =
+        let mut connections =
             futures::future::try_join_all(open).await.map_err(|e| db_error("begin", e))?;
+        if let Some(writes) = &self.writes {
+            connections.push(writes.begin().await.map_err(|e| db_error("begin", e))?);
+        }
         // One after the other (the others stay taken): reloading takes the write lock.
         for connection in connections {
             connection
@@ -139,10 +139,45 @@ impl Store {
 
     pub(crate) async fn begin_write(&self) -> Result<WriteTx<'_>, Error> {
         let turn = self.writer.clone();
-        Writer { db: self.db.clone(), backend: self.backend, turn, cache: self.cache.clone() }
-            .begin()
-            .await
+        let db = self.writes.clone().unwrap_or_else(|| self.db.clone());
+        Writer { db, backend: self.backend, turn, cache: self.cache.clone() }.begin().await
     }
+}
+
+/// Page cache of each reading connection: a transaction Bundle's reads and a search touch many
+/// index pages, which would otherwise be read back from the file again and again.
+const READ_CACHE_KIB: u32 = 16 * 1024;
+/// Page cache of the one writing connection: inserts land all over the search indexes, and a
+/// page read once for a write is likely written again soon. Released when writes pause.
+const WRITE_CACHE_KIB: u32 = 96 * 1024;
+
+async fn connect(
+    url: &str,
+    max_connections: u32,
+    cache_kib: u32,
+) -> Result<DatabaseConnection, Error> {
+    let mut options = ConnectOptions::new(url.to_owned());
+    options
+        .max_connections(max_connections)
+        .min_connections(1)
+        .connect_timeout(Duration::from_secs(10))
+        .acquire_timeout(Duration::from_secs(30))
+        // sqlx would log statements; parameters could hold health data.
+        .sqlx_logging(false)
+        .map_sqlx_sqlite_opts(move |opts: SqliteConnectOptions| {
+            opts.journal_mode(SqliteJournalMode::Wal)
+                .synchronous(SqliteSynchronous::Normal)
+                .busy_timeout(Duration::from_secs(30))
+                .foreign_keys(false)
+                // Statement journals (a multi-row INSERT that could fail halfway) stay in
+                // memory rather than in temporary files.
+                .pragma("temp_store", "memory")
+                .pragma("cache_size", format!("-{cache_kib}"))
+                // Checkpoints are a task's work (see `checkpoint`); a commit does one
+                // itself only past 256 MB of WAL, should that task fall behind.
+                .pragma("wal_autocheckpoint", "65536")
+        });
+    Database::connect(options).await.map_err(|e| unavailable("connect", e))
 }
 
 /// What a write transaction is begun from: the pool and, on SQLite, the writer's turn.
