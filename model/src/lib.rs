@@ -11,17 +11,19 @@
 //! Why what the server stores and serves never goes through it: the typed models are a model,
 //! not the resource a client sent. They silently drop unknown elements, drop a choice element
 //! (`value[x]`) whose value is invalid, turn decimals into f64 (`412.30` comes back as `412.3`,
-//! `128` as `128.0`), accept empty arrays, `null` and empty ids, and know no R4 type that R4B
-//! dropped (the MedicinalProduct family, EffectEvidenceSynthesis...). Stored JSON is the
-//! client's bytes, read by `domain`; the typed models serve code that makes or reads a few
-//! elements of a resource, where those losses do not matter.
+//! `128` as `128.0`), write a date-time at `+00:00` as `Z` and base64 without its line breaks,
+//! accept empty arrays, `null` and empty ids, and know no R4 type that R4B dropped (the
+//! MedicinalProduct family, EffectEvidenceSynthesis...). Stored JSON is the client's bytes,
+//! read by `domain`; the typed models serve code that makes or reads a few elements of a
+//! resource, where those losses do not matter.
 //!
 //! Numbers: the workspace's serde_json runs with `arbitrary_precision`. fhir-sdk's models read
 //! through serde's buffering (the `Resource` enum is tagged by `resourceType`, choice elements
-//! are flattened), and under `arbitrary_precision` a buffered number that is not an integer,
-//! or is spelled otherwise than Rust would write its f64 (`412.30`, `1e2`), reaches the model
-//! as a map that an f64 refuses. [`read`] therefore parses the bytes into a
-//! `serde_json::Value` first and respells every such number as its f64.
+//! are flattened), and under `arbitrary_precision` a buffered number that is not an integer
+//! reaches the model as a map that an f64 refuses (from a `serde_json::Value`, only one spelled
+//! otherwise than its f64 is written, like `412.30` or `1e2`). Read straight from bytes, every
+//! `valueQuantity` vanished without an error. [`read`] therefore parses the bytes into a
+//! `Value` first and respells every such number as its f64.
 
 use serde_json::{Number, Value};
 
