@@ -16,12 +16,22 @@ fn endpoint_id(facility: usize) -> String {
     format!("region-{}-wado", FACILITIES[facility].slug)
 }
 
-pub(super) fn organization_reference(facility: usize) -> Value {
-    json!({"reference": format!("Organization/{}", organization_id(facility))})
+/// What references to the facility's Organization say.
+pub(super) fn organization_path(facility: usize) -> String {
+    format!("Organization/{}", organization_id(facility))
 }
 
-pub(super) fn endpoint_reference(facility: usize) -> Value {
-    json!({"reference": format!("Endpoint/{}", endpoint_id(facility))})
+/// What references to the facility's archive Endpoint say.
+pub(super) fn endpoint_path(facility: usize) -> String {
+    format!("Endpoint/{}", endpoint_id(facility))
+}
+
+pub(super) fn organization_reference(facility: usize) -> Value {
+    json!({"reference": organization_path(facility)})
+}
+
+fn endpoint_reference(facility: usize) -> Value {
+    json!({"reference": endpoint_path(facility)})
 }
 
 /// The system of the facility's patient numbers (IPP).
