@@ -159,6 +159,9 @@ impl Unit {
 
     /// `value` with its unit, rounded as a reader wants it.
     fn show(self, value: f64) -> String {
+        if value.is_nan() {
+            return "no answer".to_owned();
+        }
         match self {
             Unit::Rate(_) => format!("{} /s", grouped(value)),
             Unit::Milliseconds => format!("{value:.2} ms"),
@@ -245,6 +248,13 @@ mod tests {
         ];
         let context = json!({"database": "sqlite", "load_average_before": 3.2});
         Report::new("panorama bench", vec!["generator: wrk 4.1.0, 2 threads".into()], context, rows)
+    }
+
+    #[test]
+    fn a_latency_without_answers_misses_its_target() {
+        let row = Row::at_most("p95", "p95", f64::NAN, Unit::Milliseconds, 10.0);
+        assert_eq!(row.met(), Some(false));
+        assert_eq!(row.cells()[1], "no answer");
     }
 
     #[test]

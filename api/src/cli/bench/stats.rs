@@ -16,6 +16,12 @@ pub(super) struct Run {
 }
 
 impl Run {
+    /// One of this run's latencies in milliseconds; not a number when the run got no answer
+    /// at all (a request slower than the run), so that no target on it counts as met.
+    pub(super) fn ms(&self, latency: Duration) -> f64 {
+        if self.requests == 0 { f64::NAN } else { latency.as_secs_f64() * 1000.0 }
+    }
+
     /// Responses per second.
     pub(super) fn rate(&self) -> f64 {
         let seconds = self.elapsed.as_secs_f64();
@@ -46,6 +52,20 @@ mod tests {
         assert_eq!(percentile(&values, 0.0), 1);
         assert_eq!(percentile(&[7, 9, 30], 50.0), 9);
         assert_eq!(percentile(&[7, 9, 30], 99.0), 30);
+    }
+
+    #[test]
+    fn a_run_without_answers_has_no_latency() {
+        let run = |requests| Run {
+            requests,
+            failed: 0,
+            elapsed: Duration::from_secs(10),
+            p50: Duration::ZERO,
+            p95: Duration::ZERO,
+            p99: Duration::ZERO,
+        };
+        assert!(run(0).ms(Duration::ZERO).is_nan());
+        assert_eq!(run(1).ms(Duration::from_micros(1500)), 1.5);
     }
 
     #[test]

@@ -131,9 +131,9 @@ fn synthea_lines(args: &SearchArgs, synthea: &SyntheaFigures) -> Vec<String> {
 /// The p50 (for information) and p95 (against `p95`, in ms) of a sequential run.
 fn latency(key: &str, name: &str, run: &Measured<Run>, p95: f64) -> [Row; 2] {
     let (value, under) = (&run.value, run.load_average);
-    let p50_row = Row::info(format!("{key}_p50"), format!("{name}: p50"), ms(value.p50), MS);
+    let p50_row = Row::info(format!("{key}_p50"), format!("{name}: p50"), value.ms(value.p50), MS);
     let p95_row =
-        Row::at_most(format!("{key}_p95"), format!("{name}: p95"), ms(value.p95), MS, p95);
+        Row::at_most(format!("{key}_p95"), format!("{name}: p95"), value.ms(value.p95), MS, p95);
     [p50_row.under(under), p95_row.under(under)]
 }
 
